@@ -1,0 +1,205 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../../test/support/app.ts';
+import { superUrlFor } from '../../test/support/databases.ts';
+import { verifyAuditChain } from './audit.ts';
+
+let t: TestApp;
+// The database superuser on this file's identity database: what an intruder
+// with full database access could do, bypassing the app role's trigger.
+let su: pg.Client;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  su = new pg.Client({ connectionString: superUrlFor(t.db.superUrl, t.db.names.identity) });
+  await su.connect();
+});
+afterAll(async () => {
+  await su?.end();
+  await t?.close();
+});
+
+const post = (url: string, payload: unknown, remoteAddress = '203.0.113.7') =>
+  t.ml.http.inject({ method: 'POST', url, payload: payload as object, remoteAddress });
+
+interface Row {
+  seq: number;
+  at: Date;
+  action: string;
+  user_id: string | null;
+  ip: string | null;
+  details: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+}
+const rows = async () => (await t.db.pools.identity.query<Row>('SELECT * FROM audit_log ORDER BY seq')).rows;
+
+/** Runs `tamper` as superuser with the append-only triggers off, then puts them back. */
+async function asIntruder(tamper: (c: pg.Client) => Promise<unknown>) {
+  await su.query('ALTER TABLE audit_log DISABLE TRIGGER USER');
+  try {
+    await tamper(su);
+  } finally {
+    await su.query('ALTER TABLE audit_log ENABLE TRIGGER USER');
+  }
+}
+
+let userId: string;
+
+describe('the security audit log', () => {
+  it('records register, login, failed login, refresh, refresh reuse, throttling and logout', async () => {
+    const email = `audit.${Date.now()}@example.kr`;
+    const password = 'correct horse battery';
+    const reg = await post('/api/v1/auth/register', { email, password, displayName: 'A' });
+    userId = reg.json().user.id;
+    expect((await post('/api/v1/auth/login', { email, password: 'wrong password!' })).statusCode).toBe(401);
+    expect((await post('/api/v1/auth/login', { email: `nobody.${Date.now()}@example.kr`, password })).statusCode).toBe(401);
+    const pair = (await post('/api/v1/auth/login', { email, password })).json();
+    const next = (await post('/api/v1/auth/refresh', { refreshToken: pair.refreshToken })).json();
+    expect((await post('/api/v1/auth/refresh', { refreshToken: pair.refreshToken })).statusCode).toBe(401);
+    const again = (await post('/api/v1/auth/login', { email, password })).json();
+    expect((await post('/api/v1/auth/logout', { refreshToken: again.refreshToken })).statusCode).toBe(204);
+    for (let i = 0; i < 11; i++) await post('/api/v1/auth/login', { email, password: 'wrong password!' }, '203.0.113.99');
+    expect(next.refreshToken).toBeTruthy();
+
+    const log = await rows();
+    const actions = log.map((r) => r.action);
+    expect(actions.slice(0, 8)).toEqual(['register', 'login_failed', 'login_failed', 'login', 'refresh', 'refresh_reuse', 'login', 'logout']);
+    expect(actions.slice(8)).toEqual([...Array(10).fill('login_failed'), 'login_throttled']);
+    expect(log.map((r) => r.seq)).toEqual(log.map((_, i) => i + 1));
+    const by = (action: string) => log.filter((r) => r.action === action);
+    expect(by('register')[0]).toMatchObject({ user_id: userId, ip: '203.0.113.7' });
+    // a failed login names the account when it exists, and never who it was not
+    expect(by('login_failed').slice(0, 2).map((r) => r.user_id)).toEqual([userId, null]);
+    expect(by('refresh_reuse')[0]!.details).toMatchObject({ family: expect.any(String) });
+    expect(by('logout')[0]).toMatchObject({ user_id: userId });
+    expect(by('login_throttled')[0]).toMatchObject({ ip: '203.0.113.99', details: { scope: 'account' } });
+    // no secrets in the log
+    const text = JSON.stringify(log);
+    for (const secret of [password, pair.refreshToken, pair.accessToken, next.refreshToken, again.refreshToken]) expect(text).not.toContain(secret);
+  });
+
+  it('verifies as an unbroken chain', async () => {
+    const check = await verifyAuditChain(t.db.pools.identity);
+    expect(check).toEqual({ ok: true, entries: (await rows()).length });
+    const log = await rows();
+    expect(log[0]!.prev_hash).toBe('0'.repeat(64));
+    for (let i = 1; i < log.length; i++) expect(log[i]!.prev_hash).toBe(log[i - 1]!.hash);
+  });
+
+  it('stays one chain under concurrent writers', async () => {
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) => post('/api/v1/auth/login', { email: `c${i}@example.kr`, password: 'wrong password!' }, `192.0.2.${i}`)),
+    );
+    const check = await verifyAuditChain(t.db.pools.identity);
+    expect(check.ok).toBe(true);
+    expect(check.entries).toBe((await rows()).length);
+  });
+
+  it('refuses UPDATE, DELETE and TRUNCATE from the app role (no privilege; the trigger is the second wall)', async () => {
+    const pool = t.db.pools.identity;
+    await expect(pool.query(`UPDATE audit_log SET ip = '10.0.0.1' WHERE seq = 2`)).rejects.toThrow(/permission denied/);
+    await expect(pool.query('DELETE FROM audit_log WHERE seq = 2')).rejects.toThrow(/permission denied/);
+    await expect(pool.query('TRUNCATE audit_log')).rejects.toThrow(/permission denied/);
+    await expect(pool.query('ALTER TABLE audit_log DISABLE TRIGGER USER')).rejects.toThrow(/must be owner/);
+    expect((await verifyAuditChain(pool)).ok).toBe(true);
+  });
+
+  it('detects an edited row, at that row', async () => {
+    const before = (await rows())[2]!;
+    await asIntruder((c) => c.query(`UPDATE audit_log SET ip = '10.9.9.9' WHERE seq = 3`));
+    expect(await verifyAuditChain(t.db.pools.identity)).toMatchObject({ ok: false, brokenAt: 3, reason: 'content changed' });
+    // put back exactly as it was: the chain verifies again, so the check is about content
+    await asIntruder((c) => c.query('UPDATE audit_log SET ip = $1 WHERE seq = 3', [before.ip]));
+    expect((await verifyAuditChain(t.db.pools.identity)).ok).toBe(true);
+  });
+
+  it.each([
+    ['action', `action = 'login'`],
+    ['user', `user_id = NULL`],
+    ['time', `at = at + interval '1 millisecond'`],
+    ['details', `details = '{"scope":"none"}'::jsonb`],
+  ])('detects a changed %s', async (_label, set) => {
+    const seq = 5;
+    const before = (await su.query('SELECT * FROM audit_log WHERE seq = $1', [seq])).rows[0];
+    await asIntruder((c) => c.query(`UPDATE audit_log SET ${set} WHERE seq = $1`, [seq]));
+    expect(await verifyAuditChain(t.db.pools.identity)).toMatchObject({ ok: false, brokenAt: seq });
+    await asIntruder((c) =>
+      c.query('UPDATE audit_log SET action = $2, user_id = $3, at = $4, details = $5 WHERE seq = $1', [
+        seq,
+        before.action,
+        before.user_id,
+        before.at,
+        before.details,
+      ]),
+    );
+    expect((await verifyAuditChain(t.db.pools.identity)).ok).toBe(true);
+  });
+
+  it('detects a row whose hash was replaced, at that row', async () => {
+    const before = (await rows())[5]!;
+    await asIntruder((c) => c.query(`UPDATE audit_log SET hash = repeat('a', 64) WHERE seq = 6`));
+    expect(await verifyAuditChain(t.db.pools.identity)).toMatchObject({ ok: false, brokenAt: 6 });
+    await asIntruder((c) => c.query('UPDATE audit_log SET hash = $1 WHERE seq = 6', [before.hash]));
+    expect((await verifyAuditChain(t.db.pools.identity)).ok).toBe(true);
+  });
+
+  it('detects a deleted row, at its place', async () => {
+    const gone = (await rows())[3]!;
+    await asIntruder((c) => c.query('DELETE FROM audit_log WHERE seq = 4'));
+    expect(await verifyAuditChain(t.db.pools.identity)).toMatchObject({ ok: false, brokenAt: 4, reason: 'missing entry' });
+    await asIntruder((c) =>
+      c.query('INSERT INTO audit_log (seq, at, action, user_id, ip, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+        gone.seq, gone.at, gone.action, gone.user_id, gone.ip, gone.details, gone.prev_hash, gone.hash,
+      ]),
+    );
+    expect((await verifyAuditChain(t.db.pools.identity)).ok).toBe(true);
+  });
+
+  it('detects a deleted row whose successors were renumbered to close the gap', async () => {
+    const log = await rows();
+    await asIntruder(async (c) => {
+      await c.query('DELETE FROM audit_log WHERE seq = 2');
+      // in two steps: the primary key would collide in one
+      await c.query('UPDATE audit_log SET seq = seq + 1000000 WHERE seq > 2');
+      await c.query('UPDATE audit_log SET seq = seq - 1000001 WHERE seq > 1000000');
+    });
+    expect(await verifyAuditChain(t.db.pools.identity)).toMatchObject({ ok: false, brokenAt: 2 });
+    await asIntruder(async (c) => {
+      await c.query('DELETE FROM audit_log');
+      for (const r of log) {
+        await c.query('INSERT INTO audit_log (seq, at, action, user_id, ip, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+          r.seq, r.at, r.action, r.user_id, r.ip, r.details, r.prev_hash, r.hash,
+        ]);
+      }
+    });
+    expect((await verifyAuditChain(t.db.pools.identity)).ok).toBe(true);
+  });
+
+  it('detects two rows swapped', async () => {
+    const log = await rows();
+    await asIntruder(async (c) => {
+      await c.query('UPDATE audit_log SET seq = seq + 1000000 WHERE seq IN (7, 8)');
+      await c.query('UPDATE audit_log SET seq = 8 WHERE seq = 1000007');
+      await c.query('UPDATE audit_log SET seq = 7 WHERE seq = 1000008');
+    });
+    expect(await verifyAuditChain(t.db.pools.identity)).toMatchObject({ ok: false, brokenAt: 7 });
+    await asIntruder(async (c) => {
+      await c.query('DELETE FROM audit_log WHERE seq IN (7, 8)');
+      for (const r of log.filter((r) => r.seq === 7 || r.seq === 8)) {
+        await c.query('INSERT INTO audit_log (seq, at, action, user_id, ip, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+          r.seq, r.at, r.action, r.user_id, r.ip, r.details, r.prev_hash, r.hash,
+        ]);
+      }
+    });
+    expect((await verifyAuditChain(t.db.pools.identity)).ok).toBe(true);
+  });
+
+  it('keeps chaining after a verified state (new rows link to the old head)', async () => {
+    const head = (await rows()).at(-1)!;
+    await post('/api/v1/auth/login', { email: 'after@example.kr', password: 'wrong password!' }, '192.0.2.200');
+    const next = (await rows()).at(-1)!;
+    expect(next).toMatchObject({ seq: head.seq + 1, prev_hash: head.hash });
+    expect((await verifyAuditChain(t.db.pools.identity)).ok).toBe(true);
+  });
+});

@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto';
+import type { Pool, Queryable } from '../platform/db.ts';
+
+export type AuditAction =
+  | 'register'
+  | 'login'
+  | 'login_failed'
+  | 'login_throttled'
+  | 'refresh'
+  | 'refresh_reuse'
+  | 'logout';
+
+export interface AuditEntry {
+  action: AuditAction;
+  userId?: string | null;
+  ip?: string | null;
+  details?: Record<string, unknown>;
+}
+
+const GENESIS = '0'.repeat(64);
+// Serialises appends: each row needs the previous row's hash.
+const AUDIT_LOCK = 72_101;
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
+    return `{${Object.keys(obj)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(obj[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+function rowHash(r: { seq: number; at: Date; action: string; userId: string | null; ip: string | null; details: unknown; prevHash: string }) {
+  return createHash('sha256')
+    .update(canonical([r.seq, r.at.toISOString(), r.action, r.userId, r.ip, r.details, r.prevHash]))
+    .digest('hex');
+}
+
+/**
+ * Appends one entry to the chain, inside the caller's transaction.
+ * @example await appendAudit(client, { action: 'login', userId, ip });
+ */
+export async function appendAudit(client: Queryable, entry: AuditEntry): Promise<void> {
+  await client.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
+  const last = await client.query<{ seq: number; hash: string }>(
+    'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
+  );
+  const prev = last.rows[0];
+  const row = {
+    seq: (prev?.seq ?? 0) + 1,
+    at: new Date(),
+    action: entry.action,
+    userId: entry.userId ?? null,
+    ip: entry.ip ?? null,
+    details: entry.details ?? {},
+    prevHash: prev?.hash ?? GENESIS,
+  };
+  await client.query(
+    `INSERT INTO audit_log (seq, at, action, user_id, ip, details, prev_hash, hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [row.seq, row.at, row.action, row.userId, row.ip, JSON.stringify(row.details), row.prevHash, rowHash(row)],
+  );
+}
+
+/** Appends in a transaction of its own. */
+export async function appendAuditNow(pool: Pool, entry: AuditEntry): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await appendAudit(client, entry);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+export interface AuditCheck {
+  ok: boolean;
+  entries: number;
+  /** First sequence number whose row or link does not verify. */
+  brokenAt?: number;
+  reason?: string;
+}
+
+/** Recomputes the whole chain; any edited, removed or reordered row is reported. */
+export async function verifyAuditChain(pool: Pool): Promise<AuditCheck> {
+  const { rows } = await pool.query<{
+    seq: number; at: Date; action: string; user_id: string | null; ip: string | null; details: unknown; prev_hash: string; hash: string;
+  }>('SELECT seq, at, action, user_id, ip, details, prev_hash, hash FROM audit_log ORDER BY seq');
+  let prevHash = GENESIS;
+  let expectedSeq = 1;
+  for (const r of rows) {
+    if (r.seq !== expectedSeq) return { ok: false, entries: rows.length, brokenAt: expectedSeq, reason: 'missing entry' };
+    if (r.prev_hash !== prevHash) return { ok: false, entries: rows.length, brokenAt: r.seq, reason: 'broken link' };
+    const h = rowHash({ seq: r.seq, at: r.at, action: r.action, userId: r.user_id, ip: r.ip, details: r.details, prevHash: r.prev_hash });
+    if (h !== r.hash) return { ok: false, entries: rows.length, brokenAt: r.seq, reason: 'content changed' };
+    prevHash = r.hash;
+    expectedSeq++;
+  }
+  return { ok: true, entries: rows.length };
+}

@@ -1,0 +1,8 @@
+// Public surface of the identity module.
+export { IdentityService, normaliseEmail, type ChannelDirectory, type User, type TokenPair } from './service.ts';
+export { identityRoutes, REFRESH_COOKIE } from './routes.ts';
+export { createAuthenticator, type Authenticator } from './http-auth.ts';
+export { loadKeyRing, rotateKeys, KeyRing, API_AUDIENCE, INTERNAL_AUDIENCE } from './keys.ts';
+export { verifyAuditChain, type AuditCheck } from './audit.ts';
+export { UserDirectory } from './directory.ts';
+export { internalIdentityRoutes, IdentityClient } from './internal.ts';

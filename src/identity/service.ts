@@ -1,0 +1,278 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { uuidv7 } from 'uuidv7';
+import { isUniqueViolation, tx, type Pool } from '../platform/db.ts';
+import { AppError } from '../platform/errors.ts';
+import type { Logger } from '../platform/log.ts';
+import type { Metrics } from '../platform/metrics.ts';
+import { appendAudit, appendAuditNow } from './audit.ts';
+import { ACCESS_TOKEN_TTL_SECONDS, API_AUDIENCE, type KeyRing } from './keys.ts';
+import { dummyHash, hashPassword, verifyPassword } from './passwords.ts';
+import { LoginThrottle } from './throttle.ts';
+
+export const REFRESH_TOKEN_TTL_DAYS = 30;
+
+export interface User {
+  id: string;
+  email: string;
+  displayName: string;
+  createdAt: string;
+}
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+}
+
+/** Answers "which channel does this user own?" — provided by the channels module. */
+export interface ChannelDirectory {
+  ownedChannel(userId: string): Promise<string | null>;
+}
+
+export interface RequestContext {
+  ip: string;
+}
+
+interface UserRow {
+  id: string;
+  email: string;
+  display_name: string;
+  password_hash: string;
+  created_at: Date;
+}
+
+const toUser = (r: UserRow): User => ({
+  id: r.id,
+  email: r.email,
+  displayName: r.display_name,
+  createdAt: r.created_at.toISOString(),
+});
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest();
+
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/** Small LRU on a Map's insertion order. */
+class Lru<K, V> {
+  private readonly map = new Map<K, V>();
+  constructor(private readonly max: number) {}
+  get(k: K): V | undefined {
+    const v = this.map.get(k);
+    if (v !== undefined) {
+      this.map.delete(k);
+      this.map.set(k, v);
+    }
+    return v;
+  }
+  set(k: K, v: V): void {
+    this.map.delete(k);
+    this.map.set(k, v);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as K);
+  }
+}
+
+export interface IdentityDeps {
+  pool: Pool;
+  keys: KeyRing;
+  adminEmails: string[];
+  metrics: Metrics;
+  log: Logger;
+  channels?: ChannelDirectory;
+}
+
+/**
+ * Accounts, credentials and sessions. The only code that reads the identity
+ * database; other modules ask it through this interface.
+ */
+export class IdentityService {
+  private readonly throttle: LoginThrottle;
+  // Verified access tokens until they expire: an Ed25519 verify costs ~200 µs.
+  private readonly verified = new Lru<string, { sub: string; exp: number }>(20_000);
+  // Users are immutable once created (no profile edits yet), so they cache well.
+  private readonly users = new Lru<string, User>(20_000);
+  channels: ChannelDirectory;
+
+  constructor(private readonly deps: IdentityDeps) {
+    this.throttle = new LoginThrottle(deps.pool);
+    this.channels = deps.channels ?? { ownedChannel: async () => null };
+    void dummyHash();
+  }
+
+  /**
+   * Creates an account. Emails are unique case-insensitively.
+   * @example await identity.register({ email: 'a@b.kr', password: 'long enough', displayName: 'A' }, { ip })
+   */
+  async register(input: { email: string; password: string; displayName: string }, ctx: RequestContext): Promise<User> {
+    const email = normaliseEmail(input.email);
+    const passwordHash = await hashPassword(input.password);
+    const id = uuidv7();
+    try {
+      return await tx(this.deps.pool, async (c) => {
+        const { rows } = await c.query<UserRow>(
+          `INSERT INTO users (id, email, display_name, password_hash) VALUES ($1, $2, $3, $4)
+           RETURNING id, email, display_name, password_hash, created_at`,
+          [id, email, input.displayName.trim(), passwordHash],
+        );
+        await appendAudit(c, { action: 'register', userId: id, ip: ctx.ip });
+        return toUser(rows[0]!);
+      });
+    } catch (err) {
+      if (isUniqueViolation(err, 'users_email_key')) throw new AppError('EMAIL_TAKEN', 'An account with this email already exists');
+      throw err;
+    }
+  }
+
+  /**
+   * Checks a password and opens a session. Unknown email and wrong password
+   * give the same error after the same work (a dummy hash is verified).
+   */
+  async login(input: { email: string; password: string }, ctx: RequestContext): Promise<TokenPair> {
+    const email = normaliseEmail(input.email);
+    const { pool, metrics } = this.deps;
+    return this.throttle.serialise(email, ctx.ip, async () => {
+      // Throttle state and the account are read in parallel: one round trip of latency.
+      const [state, found] = await Promise.all([
+        this.throttle.state(pool, email, ctx.ip),
+        pool.query<UserRow>('SELECT id, email, display_name, password_hash, created_at FROM users WHERE email = $1', [email]),
+      ]);
+      const blocked = state.blocked;
+      if (blocked) {
+        metrics.loginThrottled.inc({ scope: blocked.scope });
+        await appendAuditNow(pool, { action: 'login_throttled', ip: ctx.ip, details: { scope: blocked.scope } });
+        throw new AppError('RATE_LIMITED', 'Too many failed logins; try again later', { retryAfterSeconds: blocked.retryAfter });
+      }
+      const user = found.rows[0];
+      const ok = await verifyPassword(user?.password_hash ?? (await dummyHash()), input.password);
+      if (!user || !ok) {
+        metrics.loginFailures.inc({ reason: 'invalid_credentials' });
+        // The failure counts and is audited together, or neither happens.
+        await tx(pool, async (c) => {
+          await this.throttle.recordFailure(c, email, ctx.ip);
+          await appendAudit(c, { action: 'login_failed', userId: user?.id ?? null, ip: ctx.ip });
+        });
+        throw new AppError('INVALID_CREDENTIALS', 'Email or password is wrong');
+      }
+      return tx(pool, async (c) => {
+        if (state.accountFailures) await this.throttle.recordSuccess(c, email, ctx.ip);
+        const refreshToken = await this.insertRefreshToken(c, user.id, uuidv7());
+        await appendAudit(c, { action: 'login', userId: user.id, ip: ctx.ip });
+        return this.pair(user.id, refreshToken);
+      });
+    });
+  }
+
+  /**
+   * Spends a refresh token for a new pair. A token presented twice revokes
+   * every token of its family (someone else holds a copy).
+   */
+  async refresh(refreshToken: string, ctx: RequestContext): Promise<TokenPair> {
+    const outcome = await tx(this.deps.pool, async (c) => {
+      const { rows } = await c.query<{
+        id: string; family_id: string; user_id: string; spent_at: Date | null; revoked_at: Date | null; expired: boolean;
+      }>(
+        `SELECT id, family_id, user_id, spent_at, revoked_at, expires_at <= now() AS expired
+           FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`,
+        [sha256(refreshToken)],
+      );
+      const row = rows[0];
+      if (!row) return { kind: 'invalid' as const };
+      if (row.spent_at || row.revoked_at) {
+        await c.query('UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL', [row.family_id]);
+        if (row.spent_at) {
+          await appendAudit(c, { action: 'refresh_reuse', userId: row.user_id, ip: ctx.ip, details: { family: row.family_id } });
+        }
+        return { kind: 'invalid' as const };
+      }
+      if (row.expired) return { kind: 'invalid' as const };
+      await c.query('UPDATE refresh_tokens SET spent_at = now() WHERE id = $1', [row.id]);
+      const next = await this.insertRefreshToken(c, row.user_id, row.family_id);
+      await appendAudit(c, { action: 'refresh', userId: row.user_id, ip: ctx.ip });
+      return { kind: 'ok' as const, pair: await this.pair(row.user_id, next) };
+    });
+    if (outcome.kind === 'invalid') throw new AppError('INVALID_REFRESH_TOKEN', 'The refresh token is invalid, expired or already used');
+    return outcome.pair;
+  }
+
+  /** Ends the session the token belongs to (its whole family). Unknown tokens are ignored. */
+  async logout(refreshToken: string, ctx: RequestContext): Promise<void> {
+    await tx(this.deps.pool, async (c) => {
+      const { rows } = await c.query<{ user_id: string; family_id: string }>(
+        `UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, now())
+          WHERE family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)
+          RETURNING user_id, family_id`,
+        [sha256(refreshToken)],
+      );
+      if (rows[0]) await appendAudit(c, { action: 'logout', userId: rows[0].user_id, ip: ctx.ip, details: { family: rows[0].family_id } });
+    });
+  }
+
+  /** Verifies an access token; returns the user id or throws UNAUTHENTICATED. */
+  async authenticate(accessToken: string): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    const hit = this.verified.get(accessToken);
+    if (hit && hit.exp > now) return hit.sub;
+    try {
+      const claims = await this.deps.keys.verify(accessToken, API_AUDIENCE);
+      this.verified.set(accessToken, { sub: claims.sub, exp: claims.exp });
+      return claims.sub;
+    } catch {
+      throw new AppError('UNAUTHENTICATED', 'The access token is missing, invalid or expired');
+    }
+  }
+
+  async getUser(userId: string): Promise<User | null> {
+    const cached = this.users.get(userId);
+    if (cached) return cached;
+    const { rows } = await this.deps.pool.query<UserRow>(
+      'SELECT id, email, display_name, password_hash, created_at FROM users WHERE id = $1',
+      [userId],
+    );
+    if (!rows[0]) return null;
+    const user = toUser(rows[0]);
+    this.users.set(userId, user);
+    return user;
+  }
+
+  /** The caller's profile with roles computed from stored facts. */
+  async me(userId: string) {
+    const user = await this.getUser(userId);
+    if (!user) throw new AppError('UNAUTHENTICATED', 'The account of this token no longer exists');
+    const channel = await this.channels.ownedChannel(userId);
+    const roles: ('viewer' | 'streamer' | 'admin')[] = ['viewer'];
+    if (channel) roles.push('streamer');
+    if (this.deps.adminEmails.includes(user.email)) roles.push('admin');
+    return { id: user.id, email: user.email, displayName: user.displayName, roles, channel };
+  }
+
+  /** Drops failed-login windows that ended long ago. */
+  pruneThrottle(): Promise<void> {
+    return this.throttle.prune();
+  }
+
+  /** Public keys that verify this deployment's tokens. */
+  jwks() {
+    return this.deps.keys.jwks;
+  }
+
+  isAdmin(user: User): boolean {
+    return this.deps.adminEmails.includes(user.email);
+  }
+
+  private async insertRefreshToken(c: { query: Pool['query'] }, userId: string, familyId: string): Promise<string> {
+    const token = randomBytes(32).toString('base64url');
+    await c.query(
+      `INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, expires_at)
+       VALUES ($1, $2, $3, $4, now() + make_interval(days => $5))`,
+      [uuidv7(), familyId, userId, sha256(token), REFRESH_TOKEN_TTL_DAYS],
+    );
+    return token;
+  }
+
+  private async pair(userId: string, refreshToken: string): Promise<TokenPair> {
+    const accessToken = await this.deps.keys.sign(userId, API_AUDIENCE, ACCESS_TOKEN_TTL_SECONDS);
+    return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: ACCESS_TOKEN_TTL_SECONDS };
+  }
+}

@@ -1,0 +1,113 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** The parts a process can run; `all` expands to every one of them. */
+export const ROLE_NAMES = ['api', 'settlement', 'notifier', 'sweeper'] as const;
+export type Role = (typeof ROLE_NAMES)[number];
+
+/** A whole decimal number in [min, max]: no blanks, fractions, exponents or hex. */
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^[+-]?\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+const port = integer(0, 65535);
+const postgresUrl = z
+  .string()
+  .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// or postgresql:// URL');
+
+const roles = z
+  .string()
+  .transform((v) => v.split(',').map((r) => r.trim()).filter(Boolean))
+  .pipe(z.array(z.enum([...ROLE_NAMES, 'all'])).min(1, 'needs at least one role'))
+  .transform((list): Role[] =>
+    list.includes('all') ? [...ROLE_NAMES] : [...new Set(list as Role[])],
+  );
+
+const emailList = z
+  .string()
+  .transform((v) => v.split(',').map((e) => e.trim().toLowerCase()).filter(Boolean))
+  .pipe(z.array(z.email({ error: (i) => `${String(i.input)} is not an email address` })));
+
+const envSchema = z.object({
+  PORT: port.default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATA_DIR: z.string().min(1).default('./.missionlink'),
+  DATABASE_URL_IDENTITY: postgresUrl.optional(),
+  DATABASE_URL_FUNDING: postgresUrl.optional(),
+  NATS_URL: z
+    .string()
+    .refine((v) => /^(nats|tls):\/\//.test(v), 'must be a nats:// URL')
+    .optional(),
+  ROLES: roles.default(['api', 'settlement', 'notifier', 'sweeper']),
+  SIGNING_KEYS: z.string().optional(),
+  PAYMENT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  SMTP_URL: z
+    .string()
+    .refine((v) => /^smtps?:\/\//.test(v), 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  MAIL_FROM: z.string().min(3).default('MissionLink <no-reply@missionlink.local>'),
+  PLATFORM_FEE_BPS: integer(0, 10000).default(500),
+  IDENTITY_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  ADMIN_EMAILS: emailList.default([]),
+  MIN_WINDOW_SECONDS: integer(1, 604800).default(60),
+  // Pledges settled per transaction; small batches make crash tests reach the
+  // between-batches point with a few hundred pledges.
+  SETTLEMENT_BATCH_SIZE: integer(1, 100000).default(5000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof envSchema> & { dataDir: string };
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+/**
+ * Reads and validates the process configuration. Empty strings count as unset.
+ * @example const config = loadConfig(process.env); // throws ConfigError naming the variable
+ */
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const cleaned: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') cleaned[key] = value;
+  }
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${String(i.path[0] ?? '?')}: ${i.message}`),
+    );
+  }
+  if (parsed.data.SIGNING_KEYS !== undefined && !validSigningKeys(parsed.data.SIGNING_KEYS)) {
+    throw new ConfigError(['SIGNING_KEYS: must be a non-empty JSON array of Ed25519 private JWKs, each with a distinct kid']);
+  }
+  return { ...parsed.data, dataDir: path.resolve(parsed.data.DATA_DIR) };
+}
+
+function validSigningKeys(text: string): boolean {
+  let keys: unknown;
+  try {
+    keys = JSON.parse(text);
+  } catch {
+    return false;
+  }
+  if (!Array.isArray(keys) || keys.length === 0) return false;
+  const isKey = (k: unknown) => {
+    const j = k as Record<string, unknown> | null;
+    return (
+      typeof j === 'object' && j !== null && j.kty === 'OKP' && j.crv === 'Ed25519' &&
+      typeof j.d === 'string' && typeof j.x === 'string' && typeof j.kid === 'string' && j.kid !== ''
+    );
+  };
+  return keys.every(isKey) && new Set(keys.map((k: { kid: string }) => k.kid)).size === keys.length;
+}
+
+/** True when this configuration runs the embedded PostgreSQL (no database URL given). */
+export function usesEmbeddedDatabase(config: Config): boolean {
+  return config.DATABASE_URL_IDENTITY === undefined && config.DATABASE_URL_FUNDING === undefined;
+}

@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import type { Queryable } from './db.ts';
+import { AppError } from './errors.ts';
+
+export interface IdempotencyKey {
+  userId: string;
+  key: string;
+  /** Fingerprint of the request (method, path, body). */
+  hash: string;
+}
+
+export type Claim =
+  | { kind: 'new' }
+  | { kind: 'replay'; status: number; body: unknown }
+  /** Claimed by a request that has not completed: still in flight, or interrupted `ageSeconds` ago. */
+  | { kind: 'unfinished'; resourceId: string | null; ageSeconds: number };
+
+/** Reads and validates the Idempotency-Key header (1–255 printable ASCII). */
+export function idempotencyKeyOf(req: FastifyRequest, userId: string): IdempotencyKey | undefined {
+  const raw = req.headers['idempotency-key'];
+  if (raw === undefined) return undefined;
+  const key = Array.isArray(raw) ? raw[0]! : raw;
+  if (!/^[\x20-\x7e]{1,255}$/.test(key)) {
+    throw new AppError('VALIDATION_FAILED', 'Idempotency-Key must be 1–255 printable ASCII characters', {
+      errors: [{ path: 'Idempotency-Key', message: 'must be 1–255 printable ASCII characters' }],
+    });
+  }
+  const canonical = JSON.stringify([req.method, req.url.split('?')[0], req.body ?? null]);
+  return { userId, key, hash: createHash('sha256').update(canonical).digest('hex') };
+}
+
+/**
+ * Claims an idempotency key inside the caller's transaction. A concurrent
+ * request with the same key blocks on the insert until the first commits, then
+ * sees its stored response: never two effects.
+ */
+export async function claimKey(c: Queryable, k: IdempotencyKey): Promise<Claim> {
+  const ins = await c.query(
+    'INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+    [k.userId, k.key, k.hash],
+  );
+  if (ins.rowCount === 1) return { kind: 'new' };
+  const { rows } = await c.query<{ request_hash: string; status_code: number | null; response: unknown; resource_id: string | null; age: number }>(
+    `SELECT request_hash, status_code, response, resource_id, extract(epoch FROM now() - created_at)::float8 AS age
+       FROM idempotency_keys WHERE user_id = $1 AND key = $2`,
+    [k.userId, k.key],
+  );
+  const row = rows[0]!;
+  if (row.request_hash !== k.hash) {
+    throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request');
+  }
+  if (row.status_code !== null) return { kind: 'replay', status: row.status_code, body: row.response };
+  return { kind: 'unfinished', resourceId: row.resource_id, ageSeconds: row.age };
+}
+
+/** Stores the response to replay for a claimed key. */
+export async function completeKey(c: Queryable, k: IdempotencyKey, status: number, body: unknown, resourceId?: string): Promise<void> {
+  await c.query(
+    'UPDATE idempotency_keys SET status_code = $3, response = $4, resource_id = coalesce($5, resource_id) WHERE user_id = $1 AND key = $2',
+    [k.userId, k.key, status, JSON.stringify(body), resourceId ?? null],
+  );
+}
+
+/** Remembers which resource an unfinished multi-step request created. */
+export async function attachResource(c: Queryable, k: IdempotencyKey, resourceId: string): Promise<void> {
+  await c.query('UPDATE idempotency_keys SET resource_id = $3 WHERE user_id = $1 AND key = $2', [k.userId, k.key, resourceId]);
+}
+
+export interface Outcome<T> {
+  status: number;
+  body: T;
+  replayed: boolean;
+}

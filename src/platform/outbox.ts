@@ -1,0 +1,142 @@
+import { uuidv7 } from 'uuidv7';
+import type { Bus, BusEvent } from './bus.ts';
+import { tx, type Pool, type Queryable } from './db.ts';
+import type { Logger } from './log.ts';
+import { PollingLoop } from './loop.ts';
+
+/**
+ * Records an event in the outbox inside the caller's transaction: it is
+ * published if and only if that transaction commits.
+ * @example await enqueueEvent(c, 'mission.decided', missionId, { missionId, outcome });
+ */
+export async function enqueueEvent(c: Queryable, topic: string, key: string, payload: Record<string, unknown>): Promise<string> {
+  const id = uuidv7();
+  await c.query('INSERT INTO outbox (id, topic, key, payload) VALUES ($1, $2, $3, $4)', [id, topic, key, JSON.stringify(payload)]);
+  return id;
+}
+
+/**
+ * Runs `effect` at most once per (consumer, event): the event id goes into the
+ * inbox in the same transaction as the effect. Returns false for a duplicate.
+ */
+export async function consumeOnce(pool: Pool, consumer: string, eventId: string, effect: (c: Queryable) => Promise<void>): Promise<boolean> {
+  return tx(pool, async (c) => {
+    // A concurrent duplicate blocks on this insert until the first commits.
+    const { rowCount } = await c.query('INSERT INTO inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [consumer, eventId]);
+    if (rowCount === 0) return false;
+    await effect(c);
+    return true;
+  });
+}
+
+export interface RelayHooks {
+  /** Called after rows are claimed and before they are published (crash tests). */
+  beforePublish?: (events: BusEvent[]) => Promise<void> | void;
+  /** Called after an event is published and before it is marked published. */
+  afterPublish?: (event: BusEvent) => Promise<void> | void;
+}
+
+// A relay that dies (kill -9) leaves its claimed rows unpublished until the
+// lease runs out, so keep it short: a pass publishes in well under a second,
+// and a row published twice is harmless (consumers de-duplicate on its id).
+/** Keys (missions) whose events are published concurrently. */
+const PARALLEL_KEYS = 16;
+
+const LEASE_SECONDS = 10;
+
+/**
+ * Publishes committed outbox rows to the bus. Rows are claimed with a lease
+ * (several relays may run; SKIP LOCKED gives each row to one of them); a row
+ * whose publish fails or whose relay died is retried after its lease.
+ */
+export class OutboxRelay {
+  private readonly loop: PollingLoop;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly bus: Bus,
+    private readonly log: Logger,
+    private readonly opts: { pollMs?: number; batch?: number; hooks?: RelayHooks; onPublished?: (n: number) => void } = {},
+  ) {
+    this.loop = new PollingLoop('outbox relay', () => this.runOnce(), log, opts.pollMs ?? 250);
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  /** Asks for a publish pass now (called after a commit that enqueued events). */
+  poke(): void {
+    this.loop.poke();
+  }
+
+  /** One pass: claim a batch, publish it in order, mark what went out. */
+  async runOnce(): Promise<number> {
+    const { rows } = await this.pool.query<{ id: string; topic: string; key: string; payload: Record<string, unknown>; created_at: Date }>(
+      `UPDATE outbox SET claimed_until = now() + make_interval(secs => $2), attempts = attempts + 1
+        WHERE id IN (
+          -- SKIP LOCKED: several relays may run; each row is taken by one of them.
+          SELECT id FROM outbox
+           WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
+           ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
+        RETURNING id, topic, key, payload, created_at`,
+      [this.opts.batch ?? 100, LEASE_SECONDS],
+    );
+    if (rows.length === 0) return 0;
+    rows.sort((a, b) => (a.created_at.getTime() - b.created_at.getTime()) || (a.id < b.id ? -1 : 1));
+    const events: BusEvent[] = rows.map((r) => ({ id: r.id, topic: r.topic, key: r.key, payload: r.payload, createdAt: r.created_at.toISOString() }));
+    await this.opts.hooks?.beforePublish?.(events);
+    let published = 0;
+    // Events of one key (mission) go out in order; different keys in parallel,
+    // so one slow consumer pass does not hold up every other mission.
+    const byKey = new Map<string, BusEvent[]>();
+    for (const event of events) byKey.set(event.key, [...(byKey.get(event.key) ?? []), event]);
+    // Marked in one statement per batch: a crash before it only means a
+    // republish, which the bus (message id) and the inboxes absorb.
+    const done: string[] = [];
+    const publishInOrder = async (queue: BusEvent[]) => {
+      for (const event of queue) {
+        if (!(await this.publishOne(event))) return; // keep the key's order: retry the rest later
+        done.push(event.id);
+        published++;
+      }
+    };
+    const queues = [...byKey.values()];
+    for (let i = 0; i < queues.length; i += PARALLEL_KEYS) await Promise.all(queues.slice(i, i + PARALLEL_KEYS).map(publishInOrder));
+    if (done.length) await this.pool.query('UPDATE outbox SET published_at = now(), last_error = NULL WHERE id = ANY($1::uuid[])', [done]);
+    this.opts.onPublished?.(published);
+    return published;
+  }
+
+  /** Publishes one event; on failure records it for a later retry and returns false. */
+  private async publishOne(event: BusEvent): Promise<boolean> {
+    try {
+      await this.bus.publish(event);
+      await this.opts.hooks?.afterPublish?.(event);
+      return true;
+    } catch (err) {
+      // Back off: retry after min(2^attempts, 30) seconds, so a bus that
+      // comes back is caught up with quickly.
+      await this.pool
+        .query(
+          `UPDATE outbox SET last_error = $2, claimed_until = now() + make_interval(secs => least(power(2, attempts), 30)) WHERE id = $1`,
+          [event.id, String((err as Error).message).slice(0, 500)],
+        )
+        .catch(() => undefined);
+      this.log.warn({ topic: event.topic, id: event.id, err: (err as Error).message }, 'publishing an event failed; will retry');
+      return false;
+    }
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+}
+
+/** Outbox health for metrics and the ops page. */
+export async function outboxBacklog(pool: Pool): Promise<{ pending: number; oldestAgeSeconds: number }> {
+  const { rows } = await pool.query<{ n: number; age: number | null }>(
+    `SELECT count(*)::int AS n, extract(epoch FROM now() - min(created_at))::float8 AS age FROM outbox WHERE published_at IS NULL`,
+  );
+  return { pending: rows[0]!.n, oldestAgeSeconds: rows[0]!.age ?? 0 };
+}
