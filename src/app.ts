@@ -1,0 +1,175 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import type { Config, Role } from './platform/config.ts';
+import type { Pool, Queryable } from './platform/db.ts';
+import { InProcessBus, type Bus } from './platform/bus.ts';
+import { createHttpServer, type App } from './platform/http.ts';
+import type { Logger } from './platform/log.ts';
+import { Metrics } from './platform/metrics.ts';
+import { OutboxRelay, type RelayHooks } from './platform/outbox.ts';
+import { createAuthenticator, IdentityClient, identityRoutes, IdentityService, internalIdentityRoutes, UserDirectory, type KeyRing } from './identity/index.ts';
+import { NatsBus } from './platform/nats-bus.ts';
+import { webRoutes } from './platform/web.ts';
+import { ChannelService, LiveHub, type MissionRow, liveRoutes, MissionService, missionRoutes } from './missions/index.ts';
+import { PredictionService, predictionRoutes } from './predictions/index.ts';
+import { OpsService, opsRoutes } from './ops/index.ts';
+import { MailboxMailer, Notifier, SmtpMailer, type AddressBook, type Mailer, type NotifierHooks } from './notify/index.ts';
+import { SettlementWorker, type SettlementHooks } from './settlement/index.ts';
+import { Sweeper } from './sweeper/index.ts';
+import { SandboxProvider, WalletService, walletRoutes } from './wallet/index.ts';
+
+export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  pools: { identity?: Pool; funding?: Pool };
+  keys?: KeyRing;
+  /** HMAC secret of payment-provider callbacks. */
+  paymentWebhookSecret?: string;
+  bus?: Bus;
+  /** Extra readiness checks (e.g. the embedded database process). */
+  readiness?: Record<string, () => Promise<unknown>>;
+  /** Fault-injection seams for crash tests. */
+  hooks?: { relay?: RelayHooks; settlement?: SettlementHooks; notifier?: NotifierHooks };
+  mailer?: Mailer;
+  /** Start the background workers (tests may drive them by hand). */
+  startWorkers?: boolean;
+}
+
+export interface MissionLink {
+  http: App;
+  metrics: Metrics;
+  bus: Bus;
+  identity?: IdentityService;
+  wallet?: WalletService;
+  channels?: ChannelService;
+  missions?: MissionService;
+  predictions?: PredictionService;
+  live?: LiveHub;
+  relay?: OutboxRelay;
+  settlement?: SettlementWorker;
+  notifier?: Notifier;
+  sweeper?: Sweeper;
+  /** Stops workers; the caller closes the HTTP server, pools and database. */
+  stopWorkers(): Promise<void>;
+}
+
+const has = (config: Config, role: Role) => config.ROLES.includes(role);
+
+/**
+ * The composition root: wires the modules a process's roles need. Every
+ * process serves /healthz, /readyz and /metrics; `api` adds the public API;
+ * the worker roles consume events from the bus.
+ * @example const ml = await createMissionLink({ config, logger, pools, keys });
+ */
+export async function createMissionLink(deps: AppDeps): Promise<MissionLink> {
+  const { config, logger, pools } = deps;
+  const metrics = new Metrics();
+  const watched = Object.fromEntries(Object.entries(pools).filter(([, p]) => p !== undefined)) as Record<string, Pool>;
+  metrics.watchPools(watched);
+  const readiness: Record<string, () => Promise<unknown>> = { ...deps.readiness };
+  for (const [name, pool] of Object.entries(watched)) readiness[`db_${name}`] = () => pool.query('SELECT 1');
+  const bus = deps.bus ?? (config.NATS_URL ? new NatsBus(config.NATS_URL, logger, metrics.registry, `missionlink-${config.ROLES.join('+')}`) : new InProcessBus());
+  readiness.bus = () => bus.ping();
+
+  const http = await createHttpServer({ logger, metrics, readiness, version: VERSION });
+  const ml: MissionLink = { http, metrics, bus, stopWorkers: async () => {} };
+  const funding = pools.funding;
+
+  // Any process with the funding database relays its outbox.
+  if (funding) {
+    ml.relay = new OutboxRelay(funding, bus, logger, { hooks: deps.hooks?.relay });
+    metrics.watchFunding(funding);
+  }
+  const eventsCommitted = () => ml.relay?.poke();
+  const directory = pools.identity ? new UserDirectory(pools.identity) : undefined;
+
+  if (has(config, 'api')) {
+    if (!pools.identity || !funding || !deps.keys || !directory) throw new Error('the api role needs both databases and signing keys');
+    const channels = new ChannelService(funding);
+    const identity = new IdentityService({ pool: pools.identity, keys: deps.keys, adminEmails: config.ADMIN_EMAILS, metrics, log: logger, channels });
+    const auth = createAuthenticator(identity);
+    const wallet = new WalletService(funding, logger, metrics);
+    const secret = deps.paymentWebhookSecret ?? config.PAYMENT_WEBHOOK_SECRET;
+    if (!secret) throw new Error('the api role needs a payment webhook secret');
+    // The sandbox calls our real webhook endpoint, signature and all.
+    wallet.provider = new SandboxProvider(secret, async (raw, signature) => {
+      const res = await http.inject({ method: 'POST', url: '/api/v1/payments/webhook', payload: raw, headers: { 'content-type': 'application/json', 'x-missionlink-signature': signature } });
+      if (res.statusCode !== 200) throw new Error(`sandbox webhook answered ${res.statusCode}`);
+    });
+    const predictions = new PredictionService({ pool: funding, eventsCommitted, metrics });
+    const missions = new MissionService({
+      metrics,
+      pool: funding,
+      channels,
+      displayNameOf: (id) => directory.displayNameOf(id),
+      eventsCommitted,
+      // A mission's prediction opens in the transaction that accepts it.
+      hooks: { onAccepted: (c, m) => predictions.open(c, m) },
+    });
+    const live = new LiveHub({ pool: funding, bus, log: logger, registry: metrics.registry });
+    live.subscribe();
+    await identityRoutes(http, identity, auth);
+    await internalIdentityRoutes(http, deps.keys, directory);
+    // Old failed-login windows are pruned hourly by every api process (cheap, idempotent).
+    const prune = setInterval(() => void identity.pruneThrottle().catch(() => undefined), 3600_000);
+    prune.unref();
+    await walletRoutes(http, wallet, auth, secret);
+    await missionRoutes(http, channels, missions, auth, config.MIN_WINDOW_SECONDS);
+    await predictionRoutes(http, predictions, auth);
+    await liveRoutes(http, live, missions, channels);
+    await opsRoutes(http, new OpsService({ funding, metrics }), identity, auth);
+    // The browser app (web/dist, built by `npm run build:web`; `npm start` builds it when needed).
+    await webRoutes(http, { distDir: fileURLToPath(new URL('../web/dist', import.meta.url)) });
+    Object.assign(ml, { identity, wallet, channels, missions, predictions, live });
+  }
+
+  if (has(config, 'settlement')) {
+    if (!funding) throw new Error('the settlement role needs the funding database');
+    // Predictions resolve in the transaction that marks the mission settled.
+    const predictions = ml.predictions ?? new PredictionService({ pool: funding, eventsCommitted });
+    const hooks = { ...deps.hooks?.settlement, beforeSettled: (c: Queryable, m: MissionRow) => predictions.resolve(c, m) };
+    ml.settlement = new SettlementWorker({ pool: funding, bus, log: logger, feeBps: config.PLATFORM_FEE_BPS, registry: metrics.registry, eventsCommitted, hooks, batchSize: config.SETTLEMENT_BATCH_SIZE });
+    ml.settlement.subscribe();
+  }
+
+  if (has(config, 'notifier')) {
+    if (!funding) throw new Error('the notifier role needs the funding database');
+    // Addresses come from the identity database when this process has it,
+    // else from an api process's internal API (IDENTITY_URL).
+    const addresses: AddressBook | undefined =
+      directory ?? (config.IDENTITY_URL && deps.keys ? new IdentityClient(config.IDENTITY_URL, deps.keys) : undefined);
+    if (!addresses) throw new Error('the notifier needs DATABASE_URL_IDENTITY, or IDENTITY_URL and the signing keys');
+    const mailer = deps.mailer ?? (config.SMTP_URL ? new SmtpMailer(config.SMTP_URL, config.MAIL_FROM) : new MailboxMailer(path.join(config.dataDir, 'mailbox'), config.MAIL_FROM));
+    ml.notifier = new Notifier({ pool: funding, bus, log: logger, mailer, addresses, registry: metrics.registry, hooks: deps.hooks?.notifier });
+    ml.notifier.subscribe();
+  }
+
+  if (has(config, 'sweeper')) {
+    if (!funding) throw new Error('the sweeper role needs the funding database');
+    const missions = ml.missions ?? new MissionService({ pool: funding, channels: new ChannelService(funding), displayNameOf: async () => '', eventsCommitted });
+    ml.sweeper = new Sweeper({ pool: funding, missions, log: logger });
+  }
+
+  // Benchmarks only: a trivial route in this very process, the ceiling of bench/scenarios/me.ts.
+  if (process.env.BENCH_BARE_ROUTE === '1') (await import('../bench/lib/bare-route.ts')).registerBareRoute(http);
+  await http.ready();
+  if (deps.startWorkers !== false) {
+    ml.relay?.start();
+    ml.settlement?.start();
+    ml.notifier?.start();
+    ml.sweeper?.start();
+    await ml.live?.start();
+  }
+  ml.stopWorkers = async () => {
+    await ml.live?.stop();
+    await ml.sweeper?.stop();
+    await ml.relay?.stop();
+    await ml.settlement?.stop();
+    await ml.notifier?.stop();
+    await bus.close();
+  };
+  return ml;
+}

@@ -1,0 +1,140 @@
+// The ledger library on its own, against a real funding database: the
+// invariants under random operations (fast-check), idempotent transfer ids,
+// and writers that create and use shared accounts at the same time.
+import fc from 'fast-check';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabases, type TestDatabases } from '../../test/support/databases.ts';
+import { tx, type Pool } from '../platform/db.ts';
+import { balancesOf, createTransfer, ensureAccount, LedgerError, resolvePending, verifyLedger, type AccountRef } from './index.ts';
+
+let db: TestDatabases;
+let pool: Pool;
+beforeAll(async () => {
+  db = await createTestDatabases(16);
+  pool = db.pools.funding;
+});
+afterAll(async () => db?.drop());
+
+const available = async (a: AccountRef) => {
+  const b = await balancesOf(pool, a.id);
+  return b.creditsPosted - b.debitsPosted - b.debitsPending;
+};
+
+describe('ledger invariants under random operations', () => {
+  type Op =
+    | { kind: 'fund'; to: number; amount: number }
+    | { kind: 'move'; from: number; to: number; amount: number; pending: boolean }
+    | { kind: 'resolve'; nth: number; postPercent: number }
+    | { kind: 'replay'; nth: number };
+  const USERS = 3;
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    fc.record({ kind: fc.constant('fund' as const), to: fc.nat(USERS - 1), amount: fc.integer({ min: 1, max: 50_000 }) }),
+    fc.record({
+      kind: fc.constant('move' as const),
+      from: fc.nat(USERS - 1),
+      to: fc.nat(USERS - 1),
+      amount: fc.integer({ min: 1, max: 80_000 }),
+      pending: fc.boolean(),
+    }),
+    fc.record({ kind: fc.constant('resolve' as const), nth: fc.nat(), postPercent: fc.integer({ min: 0, max: 100 }) }),
+    fc.record({ kind: fc.constant('replay' as const), nth: fc.nat() }),
+  );
+
+  it('keeps the books balanced, never overdraws a wallet, and treats every transfer id as an idempotency key', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 25 }), async (ops) => {
+        const run = randomUUID();
+        const source = await ensureAccount(pool, 'KRW', 'payment_provider', `provider:${run}`);
+        const users: AccountRef[] = [];
+        for (let i = 0; i < USERS; i++) users.push(await ensureAccount(pool, 'KRW', 'user_wallet', `${run}:${i}`));
+        // What each wallet should have available, computed independently.
+        const expected = users.map(() => 0);
+        const done: { id: string; input: Parameters<typeof createTransfer>[1] }[] = [];
+        const open: { id: string; from: number; to: number; amount: number }[] = [];
+        for (const o of ops) {
+          if (o.kind === 'fund') {
+            const input = { id: randomUUID(), debit: source, credit: users[o.to]!, amount: o.amount, code: 'charge' };
+            expect(await tx(pool, (c) => createTransfer(c, input))).toBe('created');
+            done.push({ id: input.id, input });
+            expected[o.to]! += o.amount;
+          } else if (o.kind === 'move') {
+            if (o.from === o.to) continue;
+            const input = { id: randomUUID(), debit: users[o.from]!, credit: users[o.to]!, amount: o.amount, code: 'test_move', pending: o.pending };
+            const result = await tx(pool, (c) => createTransfer(c, input)).catch((e: unknown) => e);
+            if (o.amount > expected[o.from]!) {
+              // Refused inside the writing transaction, and nothing changed.
+              expect(result).toBeInstanceOf(LedgerError);
+              expect((result as LedgerError).reason).toBe('exceeds_credits');
+              continue;
+            }
+            expect(result).toBe('created');
+            done.push({ id: input.id, input });
+            expected[o.from]! -= o.amount;
+            if (o.pending) open.push({ id: input.id, from: o.from, to: o.to, amount: o.amount });
+            else expected[o.to]! += o.amount;
+          } else if (o.kind === 'resolve') {
+            if (open.length === 0) continue;
+            const [p] = open.splice(o.nth % open.length, 1);
+            const post = Math.floor((p!.amount * o.postPercent) / 100);
+            await tx(pool, (c) => resolvePending(c, [{ id: randomUUID(), pendingId: p!.id, postAmount: post, code: 'test_resolve' }]));
+            expected[p!.from]! += p!.amount - post; // the rest is released
+            expected[p!.to]! += post;
+            // A second resolution of the same pending transfer is refused.
+            await expect(
+              tx(pool, (c) => resolvePending(c, [{ id: randomUUID(), pendingId: p!.id, postAmount: 0, code: 'test_resolve' }])),
+            ).rejects.toMatchObject({ reason: 'pending_already_resolved' });
+          } else {
+            if (done.length === 0) continue;
+            const d = done[o.nth % done.length]!;
+            // Same id, same fields: "exists", no effect. Same id, other fields: an error.
+            expect(await tx(pool, (c) => createTransfer(c, d.input))).toBe('exists');
+            await expect(tx(pool, (c) => createTransfer(c, { ...d.input, amount: d.input.amount + 1 }))).rejects.toMatchObject({
+              reason: 'exists_with_different_fields',
+            });
+          }
+        }
+        for (let i = 0; i < USERS; i++) {
+          const a = await available(users[i]!);
+          expect(a).toBe(expected[i]);
+          expect(a).toBeGreaterThanOrEqual(0);
+        }
+      }),
+      { numRuns: 25 },
+    );
+    const report = await verifyLedger(pool);
+    expect(report.problems).toEqual([]);
+    expect(report.ok).toBe(true);
+  }, 120_000);
+});
+
+describe('writers sharing accounts', () => {
+  it('creates a shared account once when many transactions need it first, and they never deadlock', async () => {
+    // The shape of many settlements finishing at once for one streamer: each
+    // creates (on first use) the streamer's earnings and the fee account, then
+    // pays a fee and a payout into them.
+    for (let round = 0; round < 10; round++) {
+      const run = randomUUID();
+      const results = await Promise.allSettled(
+        Array.from({ length: 12 }, async (_, i) => {
+          const source = await ensureAccount(pool, 'KRW', 'payment_provider', `provider:${run}:${i}`);
+          return tx(pool, async (c) => {
+            const earnings = await ensureAccount(c, 'KRW', 'streamer_earnings', `streamer:${run}`);
+            const fees = await ensureAccount(c, 'KRW', 'platform_fees', `fees:${run}`);
+            await createTransfer(c, { id: randomUUID(), debit: source, credit: fees, amount: 50, code: 'platform_fee' });
+            await createTransfer(c, { id: randomUUID(), debit: source, credit: earnings, amount: 950, code: 'streamer_payout' });
+            return [earnings.id, fees.id];
+          });
+        }),
+      );
+      const failures = results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason));
+      expect(failures).toEqual([]);
+      const ids = results.map((r) => (r as PromiseFulfilledResult<string[]>).value);
+      expect(new Set(ids.map((x) => x.join()))).toHaveLength(1);
+      const [earnings, fees] = ids[0]!;
+      expect((await balancesOf(pool, earnings!)).creditsPosted).toBe(12 * 950);
+      expect((await balancesOf(pool, fees!)).creditsPosted).toBe(12 * 50);
+    }
+    expect((await verifyLedger(pool)).ok).toBe(true);
+  }, 60_000);
+});

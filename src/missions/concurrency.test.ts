@@ -1,0 +1,305 @@
+// Races on the money paths, in-process against the file's own PostgreSQL
+// databases: parallel pledges against a limited wallet, a decision racing a
+// stream of pledges, two decisions at once, and concurrent duplicates of one
+// Idempotency-Key. Workers are driven by hand so every assertion sees a
+// settled, quiet system.
+import { createHash } from 'node:crypto';
+import { uuidv7 } from 'uuidv7';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyLedger } from '../ledger/index.ts';
+import { createTestApp, type TestApp } from '../../test/support/app.ts';
+import { client, type Caller } from '../../test/support/api.ts';
+import { one, pool, settleEverything, tally } from '../../test/support/money-workers.ts';
+
+let t: TestApp;
+let api: ReturnType<typeof client>;
+let streamer: Caller;
+let proposer: Caller;
+const HANDLE = 'race_ch';
+
+beforeAll(async () => {
+  t = await createTestApp({ MIN_WINDOW_SECONDS: '1' }, { startWorkers: false });
+  api = client(t.ml.http);
+  [streamer, proposer] = await Promise.all([api.signUp('Race Streamer'), api.signUp('Race Proposer')]);
+  await api.channel(streamer, HANDLE, { missionMinAmount: 1_000, missionMaxAmount: 100_000 });
+  await api.charge(proposer, 1_000_000);
+});
+afterAll(async () => t?.close());
+
+const pledge = (who: Caller, missionId: string, amount: number, headers: Record<string, string> = {}) =>
+  api.call('POST', `/api/v1/missions/${missionId}/pledges`, who, { amount }, headers);
+
+async function propose(amount = 1_000): Promise<string> {
+  const r = await api.propose(proposer, HANDLE, amount);
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  return r.body.mission.id as string;
+}
+
+async function activeMission(amount = 1_000): Promise<string> {
+  const id = await propose(amount);
+  const acc = await api.call('POST', `/api/v1/missions/${id}/accept`, streamer);
+  expect(acc.status, JSON.stringify(acc.body)).toBe(200);
+  return id;
+}
+
+async function expectBooksBalance() {
+  const report = await verifyLedger(t.db.pools.funding);
+  expect(report.problems).toEqual([]);
+  expect(report.ok).toBe(true);
+}
+
+const count = async (sql: string, params: unknown[]) => (await one<{ n: number }>(t.db.pools.funding, sql, params)).n;
+
+describe('parallel pledges against a limited balance', () => {
+  it('accepts exactly the affordable number, refuses the rest with 402, never overdraws', async () => {
+    const backer = await api.signUp('Seven Pledges');
+    await api.charge(backer, 7_000);
+    const id = await propose();
+
+    // Read the wallet over and over while the pledges race.
+    let racing = true;
+    const samples: { available: number; held: number }[] = [];
+    const sampler = (async () => {
+      while (racing) samples.push(await api.wallet(backer));
+    })();
+    const answers = await Promise.all(Array.from({ length: 40 }, () => pledge(backer, id, 1_000)));
+    racing = false;
+    await sampler;
+
+    expect(tally(answers.map((a) => a.status))).toEqual({ 201: 7, 402: 33 });
+    for (const a of answers.filter((x) => x.status === 402)) expect(a.body.code).toBe('INSUFFICIENT_FUNDS');
+    expect(new Set(answers.filter((a) => a.status === 201).map((a) => a.body.pledge.id)).size).toBe(7);
+    expect(samples.length).toBeGreaterThan(0);
+    for (const s of samples) {
+      expect(s.available).toBeGreaterThanOrEqual(0);
+      expect(s.available + s.held).toBe(7_000);
+    }
+    expect(await api.wallet(backer)).toMatchObject({ available: 0, held: 7_000 });
+    expect(await count('SELECT count(*)::int AS n FROM pledges WHERE backer_id = $1', [backer.id])).toBe(7);
+    expect(await api.mission(id)).toMatchObject({ pledgedAmount: 8_000, backerCount: 2 });
+    await expectBooksBalance();
+  });
+
+  it('keeps one wallet whole across two missions and uneven amounts', async () => {
+    const backer = await api.signUp('Uneven Pledges');
+    await api.charge(backer, 20_000);
+    const [a, b] = [await propose(), await propose()];
+    const amounts = Array.from({ length: 40 }, (_, i) => 1_000 + ((i * 733) % 2_500));
+    const answers = await Promise.all(amounts.map((amount, i) => pledge(backer, i % 2 ? a : b, amount)));
+
+    const accepted = amounts.filter((_, i) => answers[i]!.status === 201).reduce((s, x) => s + x, 0);
+    expect(answers.every((x) => x.status === 201 || (x.status === 402 && x.body.code === 'INSUFFICIENT_FUNDS'))).toBe(true);
+    const wallet = await api.wallet(backer);
+    expect(wallet).toMatchObject({ available: 20_000 - accepted, held: accepted });
+    // The balance only ever shrank, so every refused pledge was more than what is left now.
+    for (const [i, x] of answers.entries()) if (x.status === 402) expect(amounts[i]!).toBeGreaterThan(wallet.available);
+    const held = await one<{ n: number; total: number }>(
+      t.db.pools.funding,
+      `SELECT count(*)::int AS n, coalesce(sum(amount), 0)::bigint AS total FROM pledges WHERE backer_id = $1 AND status = 'HELD'`,
+      [backer.id],
+    );
+    expect(held).toEqual({ n: answers.filter((x) => x.status === 201).length, total: accepted });
+    await expectBooksBalance();
+  });
+});
+
+describe('a decision racing many pledges', () => {
+  it('settles every pledge that got 201 and holds nothing for those refused after the decision', async () => {
+    const backers = await Promise.all(Array.from({ length: 6 }, (_, i) => api.signUp(`Racer ${i}`)));
+    await Promise.all(backers.map((b) => api.charge(b, 300_000)));
+    const id = await activeMission(1_000);
+
+    type Sent = { backer: Caller; amount: number; status: number; body: { code?: string; pledge?: { id: string } }; afterDecision: boolean };
+    const sent: Sent[] = [];
+    let decided = false;
+    let decision: Promise<{ status: number; body: { code?: string } }> | undefined;
+    let answered = 0;
+    await pool(90, 12, async (i) => {
+      const backer = backers[i % backers.length]!;
+      const amount = 1_000 + (i % 9) * 111;
+      const afterDecision = decided;
+      const r = await pledge(backer, id, amount);
+      sent.push({ backer, amount, status: r.status, body: r.body, afterDecision });
+      // Fire the decision while pledges are still streaming in.
+      if (++answered === 20) {
+        decision = api.call('POST', `/api/v1/missions/${id}/decision`, streamer, { outcome: 'SUCCEEDED' }).then((d) => {
+          decided = true;
+          return d;
+        });
+      }
+    });
+    const dec = await decision!;
+    expect(dec.status, JSON.stringify(dec.body)).toBe(200);
+    // The decision waited for the pledges in flight, not for the whole stream:
+    // later pledges of the stream queued behind it and were refused.
+    expect(sent.filter((s) => s.status === 409).length, JSON.stringify(tally(sent.map((s) => s.status)))).toBeGreaterThan(0);
+    expect(sent.length).toBe(90);
+    // And some more once the decision is known to have committed.
+    for (const backer of backers) {
+      const r = await pledge(backer, id, 1_000);
+      sent.push({ backer, amount: 1_000, status: r.status, body: r.body, afterDecision: true });
+    }
+
+    for (const s of sent) {
+      expect([201, 409]).toContain(s.status);
+      if (s.status === 409) expect(s.body.code).toBe('MISSION_NOT_OPEN');
+      if (s.afterDecision) expect(s.status).toBe(409);
+    }
+    const ok = sent.filter((s) => s.status === 201);
+    expect(ok.length).toBeGreaterThanOrEqual(20);
+
+    await settleEverything(t);
+
+    const { rows } = await t.db.pools.funding.query<{ id: string; status: string; amount: number; captured_amount: number }>(
+      'SELECT id, status, amount, captured_amount FROM pledges WHERE mission_id = $1',
+      [id],
+    );
+    // The proposer's first pledge plus every 201, each captured once; nothing else.
+    expect(rows).toHaveLength(ok.length + 1);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    for (const s of ok) expect(byId.get(s.body.pledge!.id)).toMatchObject({ status: 'CAPTURED', captured_amount: s.amount });
+    expect(rows.filter((r) => r.status !== 'CAPTURED')).toEqual([]);
+
+    const total = 1_000 + ok.reduce((sum, s) => sum + s.amount, 0);
+    const mission = await api.mission(id);
+    expect(mission).toMatchObject({ state: 'SUCCEEDED', pledgedAmount: total });
+    expect(mission.settledAt).not.toBeNull();
+    for (const backer of backers) {
+      const mine = ok.filter((s) => s.backer === backer).reduce((sum, s) => sum + s.amount, 0);
+      expect(await api.wallet(backer)).toMatchObject({ available: 300_000 - mine, held: 0 });
+    }
+    const captured = await count(
+      `SELECT coalesce(sum(amount), 0)::bigint AS n FROM transfers WHERE mission_id = $1 AND code IN ('streamer_payout', 'platform_fee')`,
+      [id],
+    );
+    expect(captured).toBe(total);
+    await expectBooksBalance();
+  });
+});
+
+describe('two owner actions at once', () => {
+  it('lets exactly one of two decisions win', async () => {
+    for (let round = 0; round < 5; round++) {
+      const id = await activeMission();
+      const [a, b] = await Promise.all([
+        api.call('POST', `/api/v1/missions/${id}/decision`, streamer, { outcome: 'SUCCEEDED' }),
+        api.call('POST', `/api/v1/missions/${id}/decision`, streamer, { outcome: 'FAILED' }),
+      ]);
+      expect([a.status, b.status].sort()).toEqual([200, 409]);
+      const [won, lost] = a.status === 200 ? [a, b] : [b, a];
+      expect(lost.body.code).toBe('MISSION_ALREADY_DECIDED');
+      expect((await api.mission(id)).state).toBe(won.body.mission.state);
+      expect(await count(`SELECT count(*)::int AS n FROM outbox WHERE key = $1 AND topic = 'mission.decided'`, [id])).toBe(1);
+    }
+    // A decision racing a cancel: one ends the mission, the other is refused.
+    const id = await activeMission();
+    const [d, c] = await Promise.all([
+      api.call('POST', `/api/v1/missions/${id}/decision`, streamer, { outcome: 'SUCCEEDED' }),
+      api.call('POST', `/api/v1/missions/${id}/cancel`, streamer),
+    ]);
+    expect([d.status, c.status].sort()).toEqual([200, 409]);
+    await settleEverything(t);
+    expect(await count(`SELECT count(*)::int AS n FROM missions WHERE channel = $1 AND state IN ('SUCCEEDED', 'FAILED', 'CANCELLED') AND settled_at IS NULL`, [HANDLE])).toBe(0);
+    await expectBooksBalance();
+  });
+});
+
+describe('one Idempotency-Key sent ten times at once', () => {
+  /** Exactly one first answer; every other one is its replay or a 409 REQUEST_IN_PROGRESS. */
+  function expectOneEffect(answers: { status: number; body: { code?: string }; headers: Record<string, unknown> }[], status: number) {
+    const first = answers.filter((a) => a.status === status && a.headers['idempotent-replayed'] === undefined);
+    expect(first, JSON.stringify(answers.map((a) => [a.status, a.headers['idempotent-replayed'], a.body.code]))).toHaveLength(1);
+    for (const a of answers) {
+      if (a === first[0]) continue;
+      if (a.status === 409) expect(a.body.code).toBe('REQUEST_IN_PROGRESS');
+      else {
+        expect(a.status).toBe(status);
+        expect(a.headers['idempotent-replayed']).toBe('true');
+        expect(a.body).toEqual(first[0]!.body);
+      }
+    }
+    return first[0]!;
+  }
+
+  it('pledges once', async () => {
+    const backer = await api.signUp('Same Key Pledger');
+    await api.charge(backer, 50_000);
+    const id = await propose();
+    const h = { 'idempotency-key': `pledge-${id}` };
+    const answers = await Promise.all(Array.from({ length: 10 }, () => pledge(backer, id, 2_500, h)));
+    const first = expectOneEffect(answers, 201);
+    expect(await count('SELECT count(*)::int AS n FROM pledges WHERE backer_id = $1', [backer.id])).toBe(1);
+    expect(await api.wallet(backer)).toMatchObject({ available: 47_500, held: 2_500 });
+    // Later retries replay the same answer.
+    const again = await pledge(backer, id, 2_500, h);
+    expect(again).toMatchObject({ status: 201, body: first.body });
+    await expectBooksBalance();
+  });
+
+  it('charges once', async () => {
+    const payer = await api.signUp('Same Key Payer');
+    const h = { 'idempotency-key': 'charge-once' };
+    const answers = await Promise.all(Array.from({ length: 10 }, () => api.call('POST', '/api/v1/wallet/charges', payer, { amount: 30_000 }, h)));
+    const first = expectOneEffect(answers, 201);
+    expect(first.body).toMatchObject({ charge: { amount: 30_000, status: 'succeeded' } });
+    expect(await count('SELECT count(*)::int AS n FROM charges WHERE user_id = $1', [payer.id])).toBe(1);
+    expect(await api.wallet(payer)).toMatchObject({ available: 30_000, held: 0 });
+    const again = await api.call('POST', '/api/v1/wallet/charges', payer, { amount: 30_000 }, h);
+    expect(again).toMatchObject({ status: 201, body: first.body });
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    await expectBooksBalance();
+  });
+
+  it('resumes a charge whose first request was interrupted, and still charges once', async () => {
+    // What a crash between claiming the key and completing the charge leaves behind.
+    const payer = await api.signUp('Interrupted Payer');
+    const db = t.db.pools.funding;
+    const chargeId = uuidv7();
+    await db.query(`INSERT INTO charges (id, user_id, amount, status, provider) VALUES ($1, $2, 20000, 'pending', 'sandbox')`, [chargeId, payer.id]);
+    const hash = createHash('sha256').update(JSON.stringify(['POST', '/api/v1/wallet/charges', { amount: 20_000 }])).digest('hex');
+    await db.query(
+      `INSERT INTO idempotency_keys (user_id, key, request_hash, resource_id, created_at) VALUES ($1, 'interrupted', $2, $3, now() - interval '2 minutes')`,
+      [payer.id, hash, chargeId],
+    );
+    const h = { 'idempotency-key': 'interrupted' };
+    const answers = await Promise.all(Array.from({ length: 5 }, () => api.call('POST', '/api/v1/wallet/charges', payer, { amount: 20_000 }, h)));
+    for (const a of answers) {
+      expect(a.status).toBe(201);
+      expect(a.body).toEqual({ charge: { id: chargeId, amount: 20_000, status: 'succeeded' } });
+    }
+    expect(await api.wallet(payer)).toMatchObject({ available: 20_000 });
+    expect(await count('SELECT count(*)::int AS n FROM charges WHERE user_id = $1', [payer.id])).toBe(1);
+    await expectBooksBalance();
+  });
+
+  it('proposes once', async () => {
+    const viewer = await api.signUp('Same Key Proposer');
+    await api.charge(viewer, 10_000);
+    const h = { 'idempotency-key': 'propose-once' };
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => api.call('POST', `/api/v1/channels/${HANDLE}/missions`, viewer, { title: 'Once', amount: 4_000, durationSeconds: 600 }, h)),
+    );
+    expectOneEffect(answers, 201);
+    expect(await count('SELECT count(*)::int AS n FROM missions WHERE created_by = $1', [viewer.id])).toBe(1);
+    expect(await api.wallet(viewer)).toMatchObject({ available: 6_000, held: 4_000 });
+  });
+
+  it('never applies two different bodies under one key', async () => {
+    const backer = await api.signUp('Key Reuser');
+    await api.charge(backer, 50_000);
+    const id = await propose();
+    const h = { 'idempotency-key': 'mixed-bodies' };
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => pledge(backer, id, i % 2 ? 1_000 : 2_000, h)));
+    const fresh = answers.filter((a) => a.status === 201 && a.headers['idempotent-replayed'] === undefined);
+    expect(fresh).toHaveLength(1);
+    for (const a of answers) {
+      if (a === fresh[0]) continue;
+      expect([201, 409, 422]).toContain(a.status);
+      if (a.status === 422) expect(a.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+      if (a.status === 409) expect(a.body.code).toBe('REQUEST_IN_PROGRESS');
+      if (a.status === 201) expect(a.body).toEqual(fresh[0]!.body);
+    }
+    const amount = fresh[0]!.body.pledge.amount as number;
+    expect(await api.wallet(backer)).toMatchObject({ available: 50_000 - amount, held: amount });
+  });
+});

@@ -1,0 +1,263 @@
+import type { ServerResponse } from 'node:http';
+import client from 'prom-client';
+import type { Bus, BusEvent } from '../platform/bus.ts';
+import type { Pool, Queryable } from '../platform/db.ts';
+import type { Logger } from '../platform/log.ts';
+import { PollingLoop } from '../platform/loop.ts';
+import { poolsOf } from '../predictions/service.ts';
+import { missionTotals } from './service.ts';
+import { consumeOnce } from '../platform/outbox.ts';
+
+export type LiveType = 'pledge' | 'state' | 'prediction';
+
+interface LiveRow {
+  seq: number;
+  mission_id: string;
+  channel: string;
+  type: LiveType;
+  data: Record<string, unknown>;
+  /** The event as written to clients, formatted once for all of them. */
+  text?: string;
+}
+
+const TOPICS = ['mission.proposed', 'mission.accepted', 'mission.decided', 'mission.expired', 'mission.settled', 'pledge.held', 'prediction.bet', 'prediction.resolved'];
+// Serialises appends to live_events so seq order is commit order.
+const LIVE_LOCK = 72_201;
+/**
+ * A client that still has more than this unsent when the next round of
+ * writes begins is dropped (it stopped reading). Within one round (a tailed
+ * batch, a replay) the output grows before any client could read it, so only
+ * the hard cap applies there.
+ */
+const MAX_BUFFERED_BYTES = 256 * 1024;
+const HARD_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+const HEARTBEAT_MS = 15_000;
+const REPLAY_PAGE = 5_000;
+/** How long a replaying client may take to read one page. */
+const REPLAY_DRAIN_MS = 30_000;
+
+interface Subscriber {
+  res: ServerResponse;
+  lastSeq: number;
+  /** Events that arrived while the backlog was being replayed. */
+  queued: LiveRow[] | null;
+  /** The write round this client was last checked in. */
+  round: number;
+}
+
+/** Turns a bus event into the public live event, with totals read after commit. */
+async function liveEventOf(c: Queryable, e: BusEvent): Promise<{ type: LiveType; data: Record<string, unknown> } | null> {
+  const p = e.payload as { missionId: string; pledgeId?: string; amount?: number; backerName?: string; state?: string };
+  const missionId = p.missionId as string;
+  if (e.topic === 'pledge.held') {
+    const totals = await missionTotals(c, missionId);
+    return { type: 'pledge', data: { missionId, pledgeId: p.pledgeId, amount: p.amount, backerName: p.backerName, ...totals } };
+  }
+  if (e.topic.startsWith('prediction.')) {
+    const pools = await poolsOf(c, missionId);
+    return { type: 'prediction', data: { missionId, pools, ...(p.state ? { state: p.state } : {}) } };
+  }
+  const { rows } = await c.query<{ deadline: Date | null; decided_at: Date | null; settled_at: Date | null }>('SELECT deadline, decided_at, settled_at FROM missions WHERE id = $1', [missionId]);
+  const m = rows[0];
+  if (!m) return null;
+  return {
+    type: 'state',
+    data: {
+      missionId,
+      state: p.state,
+      deadline: m.deadline?.toISOString() ?? null,
+      ...(e.topic === 'mission.settled' ? { settled: true, settledAt: m.settled_at?.toISOString() ?? null } : {}),
+    },
+  };
+}
+
+/**
+ * Live mission events for SSE. One consumer appends each event once to
+ * `live_events` (ids = its seq); every api process tails that table once and
+ * fans new rows out to its connected clients — never a query per client per
+ * event. Reconnects resume after Last-Event-ID from the same table.
+ */
+export class LiveHub {
+  private readonly byMission = new Map<string, Set<Subscriber>>();
+  private readonly byChannel = new Map<string, Set<Subscriber>>();
+  private lastSeq = 0;
+  /** Counts rounds of writes (a tailed batch, a heartbeat); see MAX_BUFFERED_BYTES. */
+  private round = 0;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly loop: PollingLoop;
+  private readonly clients: client.Gauge;
+  private readonly dropped: client.Counter;
+
+  constructor(private readonly deps: { pool: Pool; bus: Bus; log: Logger; registry: client.Registry; pollMs?: number; heartbeatMs?: number }) {
+    this.clients = new client.Gauge({ name: 'missionlink_sse_clients', help: 'Connected live-event clients', registers: [deps.registry] });
+    this.dropped = new client.Counter({ name: 'missionlink_sse_dropped_total', help: 'Live-event clients dropped for not reading', registers: [deps.registry] });
+    this.loop = new PollingLoop('live tail', () => this.tail(), deps.log, deps.pollMs ?? 250);
+  }
+
+  /** The writer side: one row per event, exactly once across all processes. */
+  subscribe(): void {
+    this.deps.bus.subscribe('live', TOPICS, async (event) => {
+      await consumeOnce(this.deps.pool, 'live', event.id, async (c) => {
+        await c.query('SELECT pg_advisory_xact_lock($1)', [LIVE_LOCK]);
+        const live = await liveEventOf(c, event);
+        if (!live) return;
+        const p = event.payload as { missionId: string; channel: string };
+        await c.query('INSERT INTO live_events (event_id, mission_id, channel, type, data) VALUES ($1, $2, $3, $4, $5)', [event.id, p.missionId, p.channel, live.type, JSON.stringify(live.data)]);
+      });
+      this.poke();
+    });
+  }
+
+  async start(): Promise<void> {
+    const { rows } = await this.deps.pool.query<{ seq: number | null }>('SELECT max(seq) AS seq FROM live_events');
+    this.lastSeq = Number(rows[0]!.seq ?? 0);
+    this.loop.start();
+    this.heartbeat = setInterval(() => this.broadcastComment('keep-alive'), this.deps.heartbeatMs ?? HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  poke(): void {
+    this.loop.poke();
+  }
+
+  private async tail(): Promise<number> {
+    const { rows } = await this.deps.pool.query<LiveRow>(
+      'SELECT seq, mission_id, channel, type, data FROM live_events WHERE seq > $1 ORDER BY seq LIMIT 1000',
+      [this.lastSeq],
+    );
+    this.round++;
+    for (const row of rows) {
+      row.seq = Number(row.seq);
+      this.lastSeq = row.seq;
+      for (const sub of this.byMission.get(row.mission_id) ?? []) this.deliver(sub, row);
+      for (const sub of this.byChannel.get(row.channel) ?? []) this.deliver(sub, row);
+    }
+    return rows.length;
+  }
+
+  private deliver(sub: Subscriber, row: LiveRow): void {
+    if (sub.queued) {
+      sub.queued.push(row);
+      return;
+    }
+    this.send(sub, row);
+  }
+
+  /** Writes one event unless the client has it already. */
+  private send(sub: Subscriber, row: LiveRow): void {
+    if (row.seq <= sub.lastSeq) return;
+    sub.lastSeq = row.seq;
+    row.text ??= `id: ${row.seq}\nevent: ${row.type}\ndata: ${JSON.stringify(row.data)}\n\n`;
+    this.write(sub, row.text);
+  }
+
+  private write(sub: Subscriber, text: string): void {
+    if (sub.res.destroyed) return;
+    const unsent = sub.res.writableLength;
+    // (A client still replaying its backlog is paced by drained() instead.)
+    const stalled = sub.queued === null && sub.round !== this.round && unsent > MAX_BUFFERED_BYTES;
+    if (stalled || unsent > HARD_MAX_BUFFERED_BYTES) {
+      this.dropped.inc();
+      sub.res.destroy();
+      return;
+    }
+    sub.round = this.round;
+    sub.res.write(text);
+  }
+
+  /**
+   * Waits until a replaying client has read what it was sent, down to the
+   * live limit. One that does not within REPLAY_DRAIN_MS is dropped.
+   */
+  private async drained(sub: Subscriber): Promise<boolean> {
+    const { res } = sub;
+    if (res.destroyed) return false;
+    if (res.writableLength <= MAX_BUFFERED_BYTES) return true;
+    const ok = await new Promise<boolean>((resolve) => {
+      const done = (value: boolean) => {
+        clearTimeout(timer);
+        res.off('drain', onDrain);
+        res.off('close', onClose);
+        resolve(value);
+      };
+      const onDrain = () => done(true);
+      const onClose = () => done(false);
+      const timer = setTimeout(() => done(false), REPLAY_DRAIN_MS);
+      timer.unref();
+      res.on('drain', onDrain);
+      res.on('close', onClose);
+    });
+    if (!ok && !res.destroyed) {
+      this.dropped.inc();
+      res.destroy();
+    }
+    return ok;
+  }
+
+  private broadcastComment(text: string): void {
+    this.round++;
+    for (const set of [...this.byMission.values(), ...this.byChannel.values()]) for (const sub of set) this.write(sub, `: ${text}\n\n`);
+  }
+
+  /**
+   * Streams the events of one mission or channel to `res`, first replaying
+   * those after `lastEventId`.
+   */
+  async attach(scope: { missionId: string } | { channel: string }, res: ServerResponse, lastEventId: number | null): Promise<void> {
+    // A client that hung up while the route looked the mission up: its 'close'
+    // has already fired, so it must not be registered (it would never leave).
+    if (res.destroyed || res.closed || !res.socket || res.socket.destroyed) return;
+    const index = 'missionId' in scope ? this.byMission : this.byChannel;
+    const key = 'missionId' in scope ? scope.missionId : scope.channel;
+    const sub: Subscriber = { res, lastSeq: lastEventId ?? this.lastSeq, queued: lastEventId !== null ? [] : null, round: this.round };
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.write('retry: 2000\n\n');
+    let set = index.get(key);
+    if (!set) index.set(key, (set = new Set()));
+    set.add(sub);
+    this.clients.inc();
+    res.on('close', () => {
+      set!.delete(sub);
+      if (set!.size === 0) index.delete(key);
+      this.clients.dec();
+    });
+    if (lastEventId !== null) {
+      const column = 'missionId' in scope ? 'mission_id' : 'channel';
+      try {
+        // Page through the backlog: every missed event, however many.
+        for (let after = lastEventId; !res.destroyed; ) {
+          const { rows } = await this.deps.pool.query<LiveRow>(
+            `SELECT seq, mission_id, channel, type, data FROM live_events WHERE ${column} = $1 AND seq > $2 ORDER BY seq LIMIT ${REPLAY_PAGE}`,
+            [key, after],
+          );
+          // A replay is paced by the client: only the hard cap applies while
+          // a page is written, then the client gets time to read it.
+          sub.round = this.round;
+          for (const r of rows) this.send(sub, { ...r, seq: Number(r.seq) });
+          if (!(await this.drained(sub))) return;
+          if (rows.length < REPLAY_PAGE) break;
+          after = Number(rows.at(-1)!.seq);
+        }
+      } catch (err) {
+        // Never leave a client waiting for a replay that will not come: it reconnects.
+        res.destroy();
+        throw err;
+      }
+      const queued = sub.queued ?? [];
+      sub.queued = null;
+      sub.round = this.round;
+      for (const row of queued) this.send(sub, row);
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    await this.loop.stop();
+    for (const set of [...this.byMission.values(), ...this.byChannel.values()]) for (const sub of set) sub.res.end();
+  }
+}

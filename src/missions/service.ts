@@ -1,0 +1,503 @@
+import { randomInt } from 'node:crypto';
+import { uuidv7 } from 'uuidv7';
+import { balancesOf, createTransfer, ensureAccount, ensureAccounts, LedgerError, type AccountRef } from '../ledger/index.ts';
+import { tx, type Client, type Pool, type Queryable } from '../platform/db.ts';
+import { AppError } from '../platform/errors.ts';
+import { claimKey, completeKey, type IdempotencyKey, type Outcome } from '../platform/idempotency.ts';
+import { decodeCursor, encodeCursor } from '../platform/ids.ts';
+import { enqueueEvent } from '../platform/outbox.ts';
+import { cashWallet } from '../wallet/service.ts';
+import type { Metrics } from '../platform/metrics.ts';
+import type { ChannelService } from './channels.ts';
+
+/**
+ * A mission's escrow is split over this many ledger accounts (and its totals
+ * over as many rows); each pledge picks one at random, so concurrent pledges
+ * to one popular mission rarely wait on the same row lock.
+ */
+export const ESCROW_SLOTS = 8;
+
+export const MISSION_STATES = ['PROPOSED', 'ACTIVE', 'SUCCEEDED', 'FAILED', 'REJECTED', 'EXPIRED', 'CANCELLED'] as const;
+export type MissionState = (typeof MISSION_STATES)[number];
+export const TERMINAL: ReadonlySet<MissionState> = new Set(['SUCCEEDED', 'FAILED', 'REJECTED', 'EXPIRED', 'CANCELLED']);
+
+export interface Mission {
+  id: string;
+  channel: string;
+  title: string;
+  description: string | null;
+  state: MissionState;
+  pledgedAmount: number;
+  backerCount: number;
+  durationSeconds: number;
+  failureKeepBps: number;
+  createdAt: string;
+  acceptDeadline: string;
+  acceptedAt: string | null;
+  deadline: string | null;
+  decidedAt: string | null;
+  settledAt: string | null;
+  createdBy: string;
+}
+
+export interface Pledge {
+  id: string;
+  missionId: string;
+  amount: number;
+  status: 'HELD' | 'CAPTURED' | 'REFUNDED' | 'PARTIALLY_REFUNDED';
+  backerName: string;
+  createdAt: string;
+}
+
+export interface MissionRow {
+  id: string;
+  channel: string;
+  channel_owner_id: string;
+  title: string;
+  description: string | null;
+  state: MissionState;
+  duration_seconds: number;
+  failure_keep_bps: number;
+  min_amount: number;
+  max_amount: number;
+  created_by: string;
+  created_at: Date;
+  accept_deadline: Date;
+  accepted_at: Date | null;
+  deadline: Date | null;
+  decided_at: Date | null;
+  settled_at: Date | null;
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function toMission(r: MissionRow & { pledged_amount: number | string | null; backer_count: number | string | null }): Mission {
+  return {
+    id: r.id,
+    channel: r.channel,
+    title: r.title,
+    description: r.description,
+    state: r.state,
+    pledgedAmount: Number(r.pledged_amount ?? 0),
+    backerCount: Number(r.backer_count ?? 0),
+    durationSeconds: r.duration_seconds,
+    failureKeepBps: r.failure_keep_bps,
+    createdAt: r.created_at.toISOString(),
+    acceptDeadline: r.accept_deadline.toISOString(),
+    acceptedAt: iso(r.accepted_at),
+    deadline: iso(r.deadline),
+    decidedAt: iso(r.decided_at),
+    settledAt: iso(r.settled_at),
+    createdBy: r.created_by,
+  };
+}
+
+const MISSION_WITH_TOTALS = `
+  SELECT m.*, m.created_at::text AS at_text, t.pledged_amount, t.backer_count
+    FROM missions m
+    LEFT JOIN LATERAL (
+      SELECT sum(amount)::bigint AS pledged_amount, sum(backers)::bigint AS backer_count
+        FROM mission_totals WHERE mission_id = m.id) t ON true`;
+
+/** Pledged total and backer count of a mission, summed over its slots. */
+export async function missionTotals(c: Queryable, missionId: string): Promise<{ pledgedAmount: number; backerCount: number }> {
+  const { rows } = await c.query<{ amount: number; backers: number }>(
+    'SELECT coalesce(sum(amount), 0)::bigint AS amount, coalesce(sum(backers), 0)::bigint AS backers FROM mission_totals WHERE mission_id = $1',
+    [missionId],
+  );
+  return { pledgedAmount: Number(rows[0]!.amount), backerCount: Number(rows[0]!.backers) };
+}
+
+/** Hooks other modules attach to mission transitions, run inside the same transaction. */
+export interface MissionHooks {
+  onAccepted?: (c: Queryable, mission: MissionRow & { accepted_at: Date; deadline: Date }) => Promise<void>;
+}
+
+export interface MissionDeps {
+  pool: Pool;
+  channels: ChannelService;
+  displayNameOf: (userId: string) => Promise<string>;
+  /** Called after a commit that enqueued events. */
+  eventsCommitted: () => void;
+  hooks?: MissionHooks;
+  metrics?: Metrics;
+}
+
+export type Decision = 'SUCCEEDED' | 'FAILED';
+
+/** Advisory-lock class of missions (the two-key space, apart from single-key locks elsewhere). */
+const MISSION_LOCK_CLASS = 72_202;
+
+/**
+ * Queues on a mission in arrival order: pledges share it, transitions hold it
+ * alone. Row locks alone are not fair: new FOR SHARE lockers overtake a
+ * waiting FOR UPDATE, so a stream of pledges could hold a decision back for as
+ * long as it lasts; PostgreSQL's lock manager makes a new shared request wait
+ * behind a waiting exclusive one.
+ */
+export async function lockMission(c: Queryable, missionId: string, mode: 'shared' | 'exclusive'): Promise<void> {
+  const fn = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
+  await c.query(`SELECT ${fn}($1, hashtext($2))`, [MISSION_LOCK_CLASS, missionId]);
+}
+
+/**
+ * Missions and pledges: the state machine of API.md. Every transition locks
+ * the mission row; pledges take a share lock on it, so a decision waits for
+ * pledges in flight (they are settled with it) and later pledges see the new
+ * state (and are refused without holding anything).
+ */
+export class MissionService {
+  /** Ids of accounts known to be committed: a wallet or escrow slot never changes id. */
+  private readonly committedAccounts = new Map<string, AccountRef>();
+
+  constructor(private readonly deps: MissionDeps) {}
+
+  /** Called after a commit only: a rolled-back transaction may have created the accounts. */
+  private rememberAccounts(accounts: [string, AccountRef][]): void {
+    if (this.committedAccounts.size > 200_000) this.committedAccounts.clear();
+    for (const [key, ref] of accounts) this.committedAccounts.set(key, ref);
+  }
+
+  private get pool() {
+    return this.deps.pool;
+  }
+
+  /**
+   * A viewer proposes a mission to a channel; `amount` is held from their
+   * wallet at once as the first pledge.
+   */
+  async propose(
+    userId: string,
+    handle: string,
+    input: { title: string; description?: string; amount: number; durationSeconds: number },
+    key: IdempotencyKey | undefined,
+    now: Date,
+  ): Promise<Outcome<{ mission: Mission }>> {
+    const channel = await this.deps.channels.row(handle);
+    if (channel.owner_id === userId) throw new AppError('FORBIDDEN', 'Streamers cannot propose missions to their own channel');
+    checkAmount(input.amount, channel.mission_min_amount, channel.mission_max_amount);
+    const backerName = await this.deps.displayNameOf(userId);
+    const out = await tx(this.pool, async (c) => {
+      const replay = await this.claim(c, key);
+      if (replay) return replay;
+      const id = uuidv7();
+      const acceptDeadline = new Date(now.getTime() + channel.accept_window_seconds * 1000);
+      await c.query(
+        `INSERT INTO missions (id, channel, channel_owner_id, title, description, state, duration_seconds, failure_keep_bps,
+                               min_amount, max_amount, created_by, created_at, accept_deadline)
+         VALUES ($1, $2, $3, $4, $5, 'PROPOSED', $6, $7, $8, $9, $10, $11, $12)`,
+        [id, handle, channel.owner_id, input.title, input.description ?? null, input.durationSeconds, channel.failure_keep_bps,
+          channel.mission_min_amount, channel.mission_max_amount, userId, now, acceptDeadline],
+      );
+      const slots = [...Array(ESCROW_SLOTS).keys()];
+      await ensureAccounts(c, 'KRW', 'mission_escrow', slots.map((s) => `${id}:${s}`));
+      await c.query('INSERT INTO mission_totals (mission_id, slot) SELECT $1, s FROM unnest($2::int[]) AS s', [id, slots]);
+      await enqueueEvent(c, 'mission.proposed', id, { missionId: id, channel: handle, state: 'PROPOSED' });
+      const { accounts } = await this.hold(c, { id, channel: handle }, userId, backerName, input.amount, now);
+      const mission = await this.load(c, id);
+      const body = { mission };
+      if (key) await completeKey(c, key, 201, body, id);
+      return { outcome: { status: 201, body, replayed: false }, accounts };
+    });
+    if ('outcome' in out) {
+      this.rememberAccounts(out.accounts);
+      this.deps.eventsCommitted();
+      this.deps.metrics?.pledges.inc({ kind: 'proposal' });
+      this.deps.metrics?.pledgedKrw.inc({ kind: 'proposal' }, input.amount);
+      return out.outcome;
+    }
+    return out as Outcome<{ mission: Mission }>;
+  }
+
+  /** Backs an open mission. Refused at or after the deadline, whatever the sweeper did. */
+  async pledge(userId: string, missionId: string, amount: number, key: IdempotencyKey | undefined, arrivedAt: Date): Promise<Outcome<{ pledge: Pledge }>> {
+    const backerName = await this.deps.displayNameOf(userId);
+    const out = await tx(this.pool, async (c) => {
+      const replay = await this.claim(c, key);
+      if (replay) return replay;
+      // FOR SHARE: pledges don't block each other, but a decision (FOR UPDATE)
+      // waits for them, and they wait for it (queued fairly, see lockMission).
+      await lockMission(c, missionId, 'shared');
+      const { rows } = await c.query<MissionRow>('SELECT * FROM missions WHERE id = $1 FOR SHARE', [missionId]);
+      const m = rows[0];
+      if (!m) throw new AppError('NOT_FOUND', 'No such mission');
+      if (m.channel_owner_id === userId) throw new AppError('FORBIDDEN', 'Streamers cannot back missions of their own channel');
+      checkAmount(amount, m.min_amount, m.max_amount);
+      const open =
+        (m.state === 'PROPOSED' && arrivedAt < m.accept_deadline) || (m.state === 'ACTIVE' && m.deadline !== null && arrivedAt < m.deadline);
+      if (!open) throw new AppError('MISSION_NOT_OPEN', `The mission is ${m.state === 'ACTIVE' || m.state === 'PROPOSED' ? 'past its deadline' : m.state}; it takes no pledges`);
+      const { pledge, accounts } = await this.hold(c, m, userId, backerName, amount, arrivedAt);
+      const body = { pledge };
+      if (key) await completeKey(c, key, 201, body, pledge.id);
+      return { outcome: { status: 201, body, replayed: false }, accounts };
+    });
+    if ('outcome' in out) {
+      this.rememberAccounts(out.accounts);
+      this.deps.eventsCommitted();
+      this.deps.metrics?.pledges.inc({ kind: 'pledge' });
+      this.deps.metrics?.pledgedKrw.inc({ kind: 'pledge' }, amount);
+      return out.outcome;
+    }
+    return out as Outcome<{ pledge: Pledge }>;
+  }
+
+  /** Holds `amount` from the backer's wallet in one of the mission's escrow slots. */
+  private async hold(
+    c: Client,
+    m: { id: string; channel: string },
+    userId: string,
+    backerName: string,
+    amount: number,
+    at: Date,
+  ): Promise<{ pledge: Pledge; accounts: [string, AccountRef][] }> {
+    const slot = randomInt(ESCROW_SLOTS);
+    const escrowOwner = `${m.id}:${slot}`;
+    const wallet = this.committedAccounts.get(`wallet:${userId}`) ?? (await cashWallet(c, userId));
+    const escrow = this.committedAccounts.get(`escrow:${escrowOwner}`) ?? (await ensureAccount(c, 'KRW', 'mission_escrow', escrowOwner));
+    const pledgeId = uuidv7();
+    const holdId = uuidv7();
+    try {
+      await createTransfer(c, { id: holdId, debit: wallet, credit: escrow, amount, code: 'pledge_hold', pending: true, missionId: m.id });
+    } catch (err) {
+      if (err instanceof LedgerError && err.reason === 'exceeds_credits') {
+        throw new AppError('INSUFFICIENT_FUNDS', `Not enough available cash for ${amount} KRW; charge your wallet first`);
+      }
+      throw err;
+    }
+    await c.query(
+      `INSERT INTO pledges (id, mission_id, backer_id, backer_name, amount, hold_transfer_id, wallet_account_id, escrow_account_id, status, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'HELD', $9)`,
+      [pledgeId, m.id, userId, backerName, amount, holdId, wallet.id, escrow.id, at],
+    );
+    const fresh = await c.query('INSERT INTO mission_backers (mission_id, backer_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [m.id, userId]);
+    await c.query(
+      'UPDATE mission_totals SET amount = amount + $3, pledges = pledges + 1, backers = backers + $4 WHERE mission_id = $1 AND slot = $2',
+      [m.id, slot, amount, fresh.rowCount],
+    );
+    // No totals here: a sum read inside this transaction can miss a concurrent
+    // pledge; the live consumer reads them after commit (missionTotals).
+    await enqueueEvent(c, 'pledge.held', m.id, { missionId: m.id, channel: m.channel, pledgeId, amount, backerName });
+    const pledge: Pledge = { id: pledgeId, missionId: m.id, amount, status: 'HELD', backerName, createdAt: at.toISOString() };
+    return { pledge, accounts: [[`wallet:${userId}`, wallet], [`escrow:${escrowOwner}`, escrow]] };
+  }
+
+  private async claim(c: Client, key: IdempotencyKey | undefined): Promise<Outcome<never> | undefined> {
+    if (!key) return undefined;
+    const claim = await claimKey(c, key);
+    if (claim.kind === 'replay') return { status: claim.status, body: claim.body as never, replayed: true };
+    if (claim.kind === 'unfinished') throw new AppError('REQUEST_IN_PROGRESS', 'The same request is still being processed; retry shortly');
+    return undefined;
+  }
+
+  async get(id: string, c: Queryable = this.pool): Promise<Mission> {
+    return this.load(c, id);
+  }
+
+  private async load(c: Queryable, id: string): Promise<Mission> {
+    const { rows } = await c.query(`${MISSION_WITH_TOTALS} WHERE m.id = $1`, [id]);
+    if (!rows[0]) throw new AppError('NOT_FOUND', 'No such mission');
+    return toMission(rows[0]);
+  }
+
+  async list(handle: string, state: MissionState | undefined, limit: number, cursor?: string): Promise<{ items: Mission[]; nextCursor: string | null }> {
+    await this.deps.channels.row(handle);
+    const after = parseCursor(cursor);
+    const { rows } = await this.pool.query(
+      `${MISSION_WITH_TOTALS}
+        WHERE m.channel = $1 AND ($2::text IS NULL OR m.state = $2)
+          AND ($3::timestamptz IS NULL OR (m.created_at, m.id) < ($3::timestamptz, $4::uuid))
+        ORDER BY m.created_at DESC, m.id DESC LIMIT $5`,
+      [handle, state ?? null, after?.createdAt ?? null, after?.id ?? null, limit + 1],
+    );
+    return paginate(rows, limit, toMission);
+  }
+
+  async pledges(missionId: string, limit: number, cursor?: string): Promise<{ items: Pledge[]; nextCursor: string | null }> {
+    const exists = await this.pool.query('SELECT 1 FROM missions WHERE id = $1', [missionId]);
+    if (!exists.rowCount) throw new AppError('NOT_FOUND', 'No such mission');
+    const after = parseCursor(cursor);
+    const { rows } = await this.pool.query(
+      `SELECT id, mission_id, amount, status, backer_name, created_at, created_at::text AS at_text FROM pledges
+        WHERE mission_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))
+        ORDER BY created_at DESC, id DESC LIMIT $4`,
+      [missionId, after?.createdAt ?? null, after?.id ?? null, limit + 1],
+    );
+    return paginate(rows, limit, (r) => ({
+      id: r.id,
+      missionId: r.mission_id,
+      amount: Number(r.amount),
+      status: r.status,
+      backerName: r.backer_name,
+      createdAt: r.created_at.toISOString(),
+    }));
+  }
+
+  /**
+   * Runs one owner action on the locked mission row: authorisation first
+   * (403 whatever the state), then the state rules (409 with a catalogue code).
+   */
+  private async transition(
+    userId: string,
+    id: string,
+    check: (m: MissionRow) => void,
+    apply: (c: Client, m: MissionRow) => Promise<void>,
+  ): Promise<{ mission: Mission }> {
+    const result = await tx(this.pool, async (c) => {
+      await lockMission(c, id, 'exclusive');
+      const { rows } = await c.query<MissionRow>('SELECT * FROM missions WHERE id = $1 FOR UPDATE', [id]);
+      const m = rows[0];
+      if (!m) throw new AppError('NOT_FOUND', 'No such mission');
+      if (m.channel_owner_id !== userId) throw new AppError('FORBIDDEN', 'Only the channel owner can do this');
+      check(m);
+      await apply(c, m);
+      return { mission: await this.load(c, id) };
+    });
+    this.deps.eventsCommitted();
+    return result;
+  }
+
+  async accept(userId: string, id: string, now: Date): Promise<{ mission: Mission }> {
+    return this.transition(userId, id, (m) => {
+      if (m.state === 'ACTIVE') throw new AppError('MISSION_NOT_PROPOSED', 'The mission was already accepted');
+      if (TERMINAL.has(m.state)) throw new AppError('MISSION_ALREADY_ENDED', `The mission already ended (${m.state})`);
+      if (now >= m.accept_deadline) throw new AppError('ACCEPT_WINDOW_CLOSED', 'The accept window of this proposal has closed');
+    }, async (c, m) => {
+      const deadline = new Date(now.getTime() + m.duration_seconds * 1000);
+      await c.query(`UPDATE missions SET state = 'ACTIVE', accepted_at = $2, deadline = $3 WHERE id = $1`, [m.id, now, deadline]);
+      await this.deps.hooks?.onAccepted?.(c, { ...m, state: 'ACTIVE', accepted_at: now, deadline });
+      await enqueueEvent(c, 'mission.accepted', m.id, { missionId: m.id, channel: m.channel, state: 'ACTIVE', deadline: deadline.toISOString() });
+    });
+  }
+
+  async reject(userId: string, id: string, now: Date): Promise<{ mission: Mission }> {
+    return this.transition(userId, id, (m) => {
+      if (m.state === 'ACTIVE') throw new AppError('MISSION_NOT_PROPOSED', 'An accepted mission is cancelled, not rejected');
+      if (TERMINAL.has(m.state)) throw new AppError('MISSION_ALREADY_ENDED', `The mission already ended (${m.state})`);
+    }, (c, m) => this.end(c, m, 'REJECTED', now));
+  }
+
+  async cancel(userId: string, id: string, now: Date): Promise<{ mission: Mission }> {
+    return this.transition(userId, id, (m) => {
+      if (m.state === 'PROPOSED') throw new AppError('MISSION_NOT_ACTIVE', 'A proposal is rejected, not cancelled');
+      if (TERMINAL.has(m.state)) throw new AppError('MISSION_ALREADY_ENDED', `The mission already ended (${m.state})`);
+      if (m.deadline && now >= m.deadline) throw new AppError('DEADLINE_PASSED', 'The mission deadline has passed; it expires');
+    }, (c, m) => this.end(c, m, 'CANCELLED', now));
+  }
+
+  async decide(userId: string, id: string, outcome: Decision, now: Date): Promise<{ mission: Mission }> {
+    return this.transition(userId, id, (m) => {
+      if (m.state === 'PROPOSED') throw new AppError('MISSION_NOT_ACTIVE', 'Accept the mission before deciding it');
+      if (TERMINAL.has(m.state)) throw new AppError('MISSION_ALREADY_DECIDED', `The mission was already decided (${m.state})`);
+      if (m.deadline && now >= m.deadline) throw new AppError('DEADLINE_PASSED', 'The mission deadline has passed; it expires without a decision');
+    }, (c, m) => this.end(c, m, outcome, now));
+  }
+
+  /** Moves a locked mission into a terminal state and announces it for settlement. */
+  private async end(c: Queryable, m: MissionRow, state: MissionState, now: Date): Promise<void> {
+    await c.query('UPDATE missions SET state = $2, decided_at = $3 WHERE id = $1', [m.id, state, now]);
+    const topic = state === 'EXPIRED' ? 'mission.expired' : 'mission.decided';
+    await enqueueEvent(c, topic, m.id, { missionId: m.id, channel: m.channel, state });
+  }
+
+  /**
+   * Expires proposals past their accept window and active missions past their
+   * deadline. Safe with several sweepers: each row is taken by one of them.
+   */
+  async expireDue(now: Date, batch = 100): Promise<number> {
+    const n = await tx(this.pool, async (c) => {
+      const { rows } = await c.query<MissionRow>(
+        `SELECT * FROM missions
+          WHERE (state = 'PROPOSED' AND accept_deadline <= $1) OR (state = 'ACTIVE' AND deadline <= $1)
+          ORDER BY coalesce(deadline, accept_deadline) LIMIT $2
+          -- SKIP LOCKED: many sweepers may run; each row is expired once.
+          FOR UPDATE SKIP LOCKED`,
+        [now, batch],
+      );
+      for (const m of rows) await this.end(c, m, 'EXPIRED', m.state === 'ACTIVE' ? m.deadline! : m.accept_deadline);
+      return rows.length;
+    });
+    if (n) this.deps.eventsCommitted();
+    return n;
+  }
+
+  /** The caller's pledges with their missions' outcomes, newest first. */
+  async myPledges(userId: string, limit: number, cursor?: string) {
+    const after = parseCursor(cursor);
+    const { rows } = await this.pool.query(
+      `SELECT p.id, p.amount, p.status, p.captured_amount, p.refunded_amount, p.created_at, p.created_at::text AS at_text,
+              m.id AS mission_id, m.title, m.channel, m.state, m.settled_at, m.created_by
+         FROM pledges p JOIN missions m ON m.id = p.mission_id
+        WHERE p.backer_id = $1 AND ($2::timestamptz IS NULL OR (p.created_at, p.id) < ($2::timestamptz, $3::uuid))
+        ORDER BY p.created_at DESC, p.id DESC LIMIT $4`,
+      [userId, after?.createdAt ?? null, after?.id ?? null, limit + 1],
+    );
+    return paginate(rows, limit, (r) => ({
+      pledgeId: r.id as string,
+      amount: Number(r.amount),
+      status: r.status as Pledge['status'],
+      capturedAmount: Number(r.captured_amount),
+      refundedAmount: Number(r.refunded_amount),
+      createdAt: (r.created_at as Date).toISOString(),
+      mission: { id: r.mission_id as string, title: r.title as string, channel: r.channel as string, state: r.state as MissionState, settledAt: iso(r.settled_at), createdBy: r.created_by as string },
+    }));
+  }
+
+  /** What each settled mission paid the streamer (net of the fee), newest first. */
+  async payouts(userId: string, limit: number, cursor?: string) {
+    const handle = await this.deps.channels.ownedChannel(userId);
+    if (!handle) throw new AppError('FORBIDDEN', 'Only streamers have payouts; create a channel first');
+    const after = parseCursor(cursor);
+    const { rows } = await this.pool.query(
+      `SELECT m.id, m.title, m.settled_at AS created_at, m.settled_at::text AS at_text,
+              coalesce(sum(t.amount) FILTER (WHERE t.code = 'streamer_payout'), 0)::bigint AS amount,
+              coalesce(sum(t.amount) FILTER (WHERE t.code = 'platform_fee'), 0)::bigint AS fee
+         FROM missions m JOIN transfers t ON t.mission_id = m.id AND t.code IN ('streamer_payout', 'platform_fee')
+        WHERE m.channel = $1 AND m.settled_at IS NOT NULL
+          AND ($2::timestamptz IS NULL OR (m.settled_at, m.id) < ($2::timestamptz, $3::uuid))
+        GROUP BY m.id ORDER BY m.settled_at DESC, m.id DESC LIMIT $4`,
+      [handle, after?.createdAt ?? null, after?.id ?? null, limit + 1],
+    );
+    return paginate(rows, limit, (r) => ({
+      missionId: r.id as string,
+      title: r.title as string,
+      amount: Number(r.amount),
+      fee: Number(r.fee),
+      createdAt: (r.created_at as Date).toISOString(),
+    }));
+  }
+
+  /** What a streamer has earned, and what is held for their active missions. */
+  async earnings(userId: string): Promise<{ settled: number; pending: number; currency: 'KRW' }> {
+    const handle = await this.deps.channels.ownedChannel(userId);
+    if (!handle) throw new AppError('FORBIDDEN', 'Only streamers have earnings; create a channel first');
+    const account = await ensureAccount(this.pool, 'KRW', 'streamer_earnings', userId);
+    const b = await balancesOf(this.pool, account.id);
+    const { rows } = await this.pool.query<{ pending: number }>(
+      `SELECT coalesce(sum(p.amount), 0)::bigint AS pending FROM pledges p JOIN missions m ON m.id = p.mission_id
+        WHERE m.channel = $1 AND m.state = 'ACTIVE' AND p.status = 'HELD'`,
+      [handle],
+    );
+    return { settled: b.creditsPosted, pending: Number(rows[0]!.pending), currency: 'KRW' };
+  }
+}
+
+function checkAmount(amount: number, min: number, max: number) {
+  if (amount < min || amount > max) {
+    throw new AppError('VALIDATION_FAILED', `The amount must be between ${min} and ${max} KRW on this channel`, {
+      errors: [{ path: 'amount', message: `must be between ${min} and ${max}` }],
+    });
+  }
+}
+
+function parseCursor(cursor: string | undefined) {
+  if (!cursor) return null;
+  const c = decodeCursor(cursor);
+  if (!c) throw new AppError('VALIDATION_FAILED', 'The cursor is invalid', { errors: [{ path: 'cursor', message: 'invalid cursor' }] });
+  return c;
+}
+
+function paginate<R extends { id: string; at_text: string }, T>(rows: R[], limit: number, map: (r: R) => T) {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return { items: page.map(map), nextCursor: rows.length > limit && last ? encodeCursor(last.at_text, last.id) : null };
+}

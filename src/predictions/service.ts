@@ -1,0 +1,214 @@
+import { randomInt } from 'node:crypto';
+import { uuidv7 } from 'uuidv7';
+import { createTransfer, ensureAccount, ensureAccounts, LedgerError, type AccountRef } from '../ledger/index.ts';
+import { tx, type Client, type Pool, type Queryable } from '../platform/db.ts';
+import { AppError } from '../platform/errors.ts';
+import { claimKey, completeKey, type IdempotencyKey, type Outcome } from '../platform/idempotency.ts';
+import { deterministicId } from '../platform/ids.ts';
+import { enqueueEvent } from '../platform/outbox.ts';
+import type { Metrics } from '../platform/metrics.ts';
+import { pointsWallet } from '../wallet/service.ts';
+import { TERMINAL, type MissionRow, type MissionState } from '../missions/service.ts';
+import { parimutuel, type Side, type Stake } from './payout.ts';
+
+/** The pool of one prediction is split over this many accounts and total rows. */
+export const POOL_SLOTS = 8;
+export const MAX_LOCK_SECONDS = 1800;
+export const SIDES: readonly Side[] = ['SUCCEEDED', 'FAILED'];
+
+/** Betting closes halfway through the mission, and at most 30 minutes after acceptance. */
+export function locksAtFor(acceptedAt: Date, durationSeconds: number): Date {
+  return new Date(acceptedAt.getTime() + Math.min((durationSeconds * 1000) / 2, MAX_LOCK_SECONDS * 1000));
+}
+
+export interface PredictionView {
+  state: 'OPEN' | 'LOCKED' | 'RESOLVED' | 'REFUNDED';
+  pools: Record<Side, number>;
+  locksAt: string;
+  myBet: { side: Side; points: number; payout: number | null } | null;
+}
+
+export interface Bet {
+  id: string;
+  missionId: string;
+  side: Side;
+  points: number;
+  /** The caller's whole stake on this prediction after this bet. */
+  totalPoints: number;
+  createdAt: string;
+}
+
+const poolSlot = (missionId: string, slot: number) => `${missionId}:${slot}`;
+
+/**
+ * Predictions with channel points only (the POINTS ledger; cash can never
+ * reach them). Opened in the transaction that accepts a mission, resolved in
+ * the transaction that settles it.
+ */
+export class PredictionService {
+  constructor(private readonly deps: { pool: Pool; eventsCommitted: () => void; metrics?: Metrics }) {}
+
+  /** Hook for MissionService: opens the prediction of a mission being accepted. */
+  async open(c: Queryable, m: { id: string; accepted_at: Date; duration_seconds: number }): Promise<void> {
+    const locksAt = locksAtFor(m.accepted_at, m.duration_seconds);
+    await c.query(`INSERT INTO predictions (mission_id, state, opened_at, locks_at) VALUES ($1, 'OPEN', $2, $3)`, [m.id, m.accepted_at, locksAt]);
+    const slots = [...Array(POOL_SLOTS).keys()];
+    await c.query(
+      `INSERT INTO prediction_totals (mission_id, side, slot) SELECT $1, s.side, n FROM unnest($2::text[]) AS s(side), unnest($3::int[]) AS n`,
+      [m.id, SIDES, slots],
+    );
+    await ensureAccounts(c, 'POINTS', 'prediction_pool', slots.map((s) => poolSlot(m.id, s)));
+  }
+
+  async view(missionId: string, userId?: string, now = new Date()): Promise<PredictionView> {
+    const { rows } = await this.deps.pool.query<{ state: string; locks_at: Date; mission_state: MissionState }>(
+      'SELECT p.state, p.locks_at, m.state AS mission_state FROM predictions p JOIN missions m ON m.id = p.mission_id WHERE p.mission_id = $1',
+      [missionId],
+    );
+    const p = rows[0];
+    if (!p) throw new AppError('NOT_FOUND', 'This mission has no prediction (it opens when the mission is accepted)');
+    const pools = await poolsOf(this.deps.pool, missionId);
+    let myBet: PredictionView['myBet'] = null;
+    if (userId) {
+      const stake = await this.deps.pool.query<{ side: Side; points: number; payout: number | null }>(
+        'SELECT side, points, payout FROM prediction_stakes WHERE mission_id = $1 AND user_id = $2',
+        [missionId, userId],
+      );
+      if (stake.rows[0]) myBet = { side: stake.rows[0].side, points: stake.rows[0].points, payout: stake.rows[0].payout };
+    }
+    const state = p.state !== 'OPEN' ? (p.state as 'RESOLVED' | 'REFUNDED') : now >= p.locks_at || TERMINAL.has(p.mission_state) ? 'LOCKED' : 'OPEN';
+    return { state, pools, locksAt: p.locks_at.toISOString(), myBet };
+  }
+
+  /** Places points on one side. Locked from locksAt on, whatever the sweeper did. */
+  async bet(userId: string, missionId: string, side: Side, points: number, key: IdempotencyKey | undefined, arrivedAt: Date): Promise<Outcome<{ bet: Bet }>> {
+    const out = await tx(this.deps.pool, async (c) => {
+      if (key) {
+        const claim = await claimKey(c, key);
+        if (claim.kind === 'replay') return { status: claim.status, body: claim.body as { bet: Bet }, replayed: true };
+        if (claim.kind === 'unfinished') throw new AppError('REQUEST_IN_PROGRESS', 'The same request is still being processed');
+      }
+      // FOR SHARE: bets don't block each other; resolution (FOR UPDATE) waits for them.
+      // The same statement looks up the pool slot this bet goes to and the
+      // bettor's points wallet (a hot path: one round trip instead of five).
+      const slot = randomInt(POOL_SLOTS);
+      const { rows } = await c.query<{ state: string; locks_at: Date; mission_state: MissionState; owner: string; channel: string; pool_id: string | null; wallet_id: string | null }>(
+        `SELECT p.state, p.locks_at, m.state AS mission_state, m.channel_owner_id AS owner, m.channel,
+                (SELECT id FROM accounts WHERE ledger = 'POINTS' AND code = 'prediction_pool' AND owner = $2) AS pool_id,
+                (SELECT id FROM accounts WHERE ledger = 'POINTS' AND code = 'user_wallet' AND owner = $3) AS wallet_id
+           FROM predictions p JOIN missions m ON m.id = p.mission_id WHERE p.mission_id = $1 FOR SHARE OF p`,
+        [missionId, poolSlot(missionId, slot), userId],
+      );
+      const p = rows[0];
+      if (!p) throw new AppError('NOT_FOUND', 'This mission has no prediction (it opens when the mission is accepted)');
+      if (p.owner === userId) throw new AppError('FORBIDDEN', 'The streamer cannot bet on their own mission');
+      if (p.state !== 'OPEN' || arrivedAt >= p.locks_at || TERMINAL.has(p.mission_state)) {
+        throw new AppError('PREDICTION_LOCKED', 'Betting on this prediction has closed');
+      }
+      const betId = uuidv7();
+      const stake = await c.query<{ points: number }>(
+        `INSERT INTO prediction_stakes AS s (mission_id, user_id, side, points, first_bet_at, first_bet_id) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (mission_id, user_id) DO UPDATE SET points = s.points + EXCLUDED.points WHERE s.side = EXCLUDED.side
+         RETURNING points`,
+        [missionId, userId, side, points, arrivedAt, betId],
+      );
+      if (!stake.rows[0]) throw new AppError('SIDE_ALREADY_CHOSEN', 'You already bet on the other side of this prediction');
+      // A points wallet is created together with its signup grant (pointsWallet),
+      // so an existing one needs no grant check.
+      const wallet: AccountRef = p.wallet_id ? { id: p.wallet_id, code: 'user_wallet', ledger: 'POINTS' } : await pointsWallet(c, userId);
+      const poolAccount: AccountRef = p.pool_id
+        ? { id: p.pool_id, code: 'prediction_pool', ledger: 'POINTS' }
+        : await ensureAccount(c, 'POINTS', 'prediction_pool', poolSlot(missionId, slot));
+      const transferId = uuidv7();
+      try {
+        await createTransfer(c, { id: transferId, debit: wallet, credit: poolAccount, amount: points, code: 'prediction_bet', missionId });
+      } catch (err) {
+        if (err instanceof LedgerError && err.reason === 'exceeds_credits') throw new AppError('INSUFFICIENT_POINTS', `Not enough channel points for ${points}`);
+        throw err;
+      }
+      await c.query(
+        `WITH bet AS (
+           INSERT INTO prediction_bets (id, mission_id, user_id, side, points, transfer_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7))
+         UPDATE prediction_totals SET points = points + $5 WHERE mission_id = $2 AND side = $4 AND slot = $8`,
+        [betId, missionId, userId, side, points, transferId, arrivedAt, slot],
+      );
+      await enqueueEvent(c, 'prediction.bet', missionId, { missionId, channel: p.channel, side, points });
+      const bet: Bet = { id: betId, missionId, side, points, totalPoints: stake.rows[0].points, createdAt: arrivedAt.toISOString() };
+      const body = { bet };
+      if (key) await completeKey(c, key, 201, body, betId);
+      return { status: 201, body, replayed: false };
+    });
+    if (!out.replayed) {
+      this.deps.eventsCommitted();
+      this.deps.metrics?.bets.inc({ side });
+    }
+    return out;
+  }
+
+  /**
+   * Settlement hook, inside the mission's final settlement transaction: pays
+   * the winners (parimutuel) or refunds every stake. Runs once: the
+   * prediction row is locked and must still be OPEN.
+   */
+  async resolve(c: Queryable, m: MissionRow): Promise<void> {
+    const { rows } = await c.query<{ state: string }>('SELECT state FROM predictions WHERE mission_id = $1 FOR UPDATE', [m.id]);
+    if (!rows[0] || rows[0].state !== 'OPEN') return;
+    const stakes = (
+      await c.query<{ user_id: string; side: Side; points: number; first_bet_at: Date; first_bet_id: string }>(
+        'SELECT user_id, side, points, first_bet_at, first_bet_id FROM prediction_stakes WHERE mission_id = $1 ORDER BY first_bet_at, first_bet_id',
+        [m.id],
+      )
+    ).rows.map((s, i): Stake => ({ userId: s.user_id, side: s.side, points: s.points, order: i }));
+    const winning = m.state === 'SUCCEEDED' || m.state === 'FAILED' ? (m.state as Side) : null;
+    const payouts = winning ? parimutuel(stakes, winning) : null;
+    const amounts = payouts ?? new Map(stakes.map((s) => [s.userId, s.points]));
+    const state = payouts ? 'RESOLVED' : 'REFUNDED';
+
+    // Gather the pool slots into slot 0, then pay out from there.
+    const slots = (
+      await c.query<{ id: string; owner: string; balance: number }>(
+        `SELECT id, owner, credits_posted - debits_posted AS balance FROM accounts
+          WHERE ledger = 'POINTS' AND code = 'prediction_pool' AND owner LIKE $1 ORDER BY owner`,
+        [`${m.id}:%`],
+      )
+    ).rows;
+    const acct = (id: string): AccountRef => ({ id, code: 'prediction_pool', ledger: 'POINTS' });
+    const main = slots.find((s) => s.owner === poolSlot(m.id, 0))!;
+    for (const s of slots) {
+      if (s.id !== main.id && Number(s.balance) > 0) {
+        await createTransfer(c, { id: deterministicId('pool-gather', s.id), debit: acct(s.id), credit: acct(main.id), amount: Number(s.balance), code: 'prediction_gather', missionId: m.id });
+      }
+    }
+    // Pay in wallet-id order: settlements of other missions pay some of the
+    // same wallets, and locking them in one global order cannot deadlock.
+    const paid: { userId: string; amount: number; wallet: AccountRef }[] = [];
+    for (const [userId, amount] of amounts) if (amount > 0) paid.push({ userId, amount, wallet: await pointsWallet(c, userId) });
+    paid.sort((a, b) => (a.wallet.id < b.wallet.id ? -1 : a.wallet.id > b.wallet.id ? 1 : 0));
+    for (const { userId, amount, wallet } of paid) {
+      await createTransfer(c, { id: deterministicId('prediction', state, m.id, userId), debit: acct(main.id), credit: wallet, amount, code: payouts ? 'prediction_payout' : 'prediction_refund', missionId: m.id });
+    }
+    if (amounts.size) {
+      const ids = [...amounts.keys()];
+      await c.query(
+        'UPDATE prediction_stakes s SET payout = u.payout FROM unnest($2::uuid[], $3::bigint[]) AS u(user_id, payout) WHERE s.mission_id = $1 AND s.user_id = u.user_id',
+        [m.id, ids, ids.map((id) => amounts.get(id)!)],
+      );
+      await c.query(`UPDATE prediction_stakes SET payout = 0 WHERE mission_id = $1 AND payout IS NULL`, [m.id]);
+    }
+    await c.query('UPDATE predictions SET state = $2, resolved_at = now(), winning_side = $3 WHERE mission_id = $1', [m.id, state, payouts ? winning : null]);
+    await enqueueEvent(c, 'prediction.resolved', m.id, { missionId: m.id, channel: m.channel, state });
+  }
+}
+
+/** Current pool totals of a prediction. */
+export async function poolsOf(c: Queryable, missionId: string): Promise<Record<Side, number>> {
+  const { rows } = await c.query<{ side: Side; points: number }>(
+    'SELECT side, sum(points)::bigint AS points FROM prediction_totals WHERE mission_id = $1 GROUP BY side',
+    [missionId],
+  );
+  const pools: Record<Side, number> = { SUCCEEDED: 0, FAILED: 0 };
+  for (const r of rows) pools[r.side] = Number(r.points);
+  return pools;
+}
+
+export type { Client };

@@ -1,0 +1,1 @@
+export { SettlementWorker, captureOf, feeSplit, type SettlementHooks } from './worker.ts';

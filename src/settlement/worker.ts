@@ -1,0 +1,231 @@
+import assert from 'node:assert/strict';
+import client from 'prom-client';
+import { createTransfer, ensureAccount, lockAccounts, resolvePending, type Resolution } from '../ledger/index.ts';
+import type { Bus } from '../platform/bus.ts';
+import { tx, type Pool, type Queryable } from '../platform/db.ts';
+import { deterministicId } from '../platform/ids.ts';
+import type { Logger } from '../platform/log.ts';
+import { PollingLoop } from '../platform/loop.ts';
+import { consumeOnce, enqueueEvent } from '../platform/outbox.ts';
+import { lockMission, type MissionRow, type MissionState } from '../missions/service.ts';
+
+export interface SettlementHooks {
+  /** After a batch of pledges committed (crash tests kill the process here). */
+  afterBatch?: (missionId: string, settledSoFar: number) => Promise<void> | void;
+  /** Inside the final transaction, before the mission is marked settled (predictions resolve here). */
+  beforeSettled?: (c: Queryable, mission: MissionRow) => Promise<void>;
+}
+
+export interface SettlementDeps {
+  pool: Pool;
+  bus: Bus;
+  log: Logger;
+  feeBps: number;
+  registry: client.Registry;
+  eventsCommitted: () => void;
+  hooks?: SettlementHooks;
+  batchSize?: number;
+  pollMs?: number;
+}
+
+/** What each pledge becomes: the amount captured (posted); the rest is refunded. */
+export function captureOf(state: MissionState, amount: number, failureKeepBps: number): number {
+  if (state === 'SUCCEEDED') return amount;
+  if (state === 'FAILED') return Math.floor((amount * failureKeepBps) / 10_000);
+  return 0;
+}
+
+/** Splits a captured total between the platform fee and the streamer. */
+export function feeSplit(total: number, feeBps: number): { fee: number; streamer: number } {
+  const fee = Math.floor((total * feeBps) / 10_000);
+  return { fee, streamer: total - fee };
+}
+
+// Renewed after every batch. A worker that dies holds its job until the lease
+// runs out, so keep it short; if it lapses while the owner still works, a
+// second worker joins safely (pledges are taken with SKIP LOCKED, the payout
+// happens once under the mission's row lock).
+const LEASE_SECONDS = 15;
+
+/**
+ * Moves the money of ended missions: one job per mission, taken by one
+ * worker at a time (lease + SKIP LOCKED), settled in batches of pledges that
+ * each commit on their own, so a crash anywhere resumes where it stopped.
+ */
+export class SettlementWorker {
+  private readonly loop: PollingLoop;
+  private readonly lag: client.Histogram<'outcome'>;
+  private readonly settled: client.Counter<'outcome'>;
+  private readonly pledgesSettled: client.Counter<'result'>;
+
+  constructor(private readonly deps: SettlementDeps) {
+    this.loop = new PollingLoop('settlement', () => this.runOnce(), deps.log, deps.pollMs ?? 500);
+    this.lag = new client.Histogram({
+      name: 'missionlink_settlement_lag_seconds',
+      help: 'Time from a mission ending to its money having moved',
+      labelNames: ['outcome'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers: [deps.registry],
+    });
+    this.settled = new client.Counter({ name: 'missionlink_missions_settled_total', help: 'Missions settled, by outcome', labelNames: ['outcome'], registers: [deps.registry] });
+    this.pledgesSettled = new client.Counter({ name: 'missionlink_pledges_settled_total', help: 'Pledges settled, by result', labelNames: ['result'], registers: [deps.registry] });
+  }
+
+  /** Consumes mission-ended events: each one becomes a settlement job, exactly once. */
+  subscribe(): void {
+    this.deps.bus.subscribe('settlement', ['mission.decided', 'mission.expired'], async (event) => {
+      const { missionId, state } = event.payload as { missionId: string; state: string };
+      await consumeOnce(this.deps.pool, 'settlement', event.id, async (c) => {
+        await c.query('INSERT INTO settlement_jobs (mission_id, outcome) VALUES ($1, $2) ON CONFLICT DO NOTHING', [missionId, state]);
+      });
+      this.poke();
+    });
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  poke(): void {
+    this.loop.poke();
+  }
+
+  /** Takes one due job and settles its mission. Returns false when there was none. */
+  async runOnce(): Promise<boolean> {
+    const { rows } = await this.deps.pool.query<{ mission_id: string }>(
+      `UPDATE settlement_jobs SET claimed_until = now() + make_interval(secs => $1), attempts = attempts + 1
+        WHERE mission_id = (
+          -- SKIP LOCKED: several settlement workers may run; each job goes to one.
+          SELECT mission_id FROM settlement_jobs
+           WHERE done_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
+           ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+        RETURNING mission_id`,
+      [LEASE_SECONDS],
+    );
+    const job = rows[0];
+    if (!job) return false;
+    try {
+      await this.settle(job.mission_id);
+    } catch (err) {
+      this.deps.log.error({ err, missionId: job.mission_id }, 'settling a mission failed; it will be retried');
+      await this.deps.pool
+        .query(`UPDATE settlement_jobs SET last_error = $2, claimed_until = now() + interval '5 seconds' WHERE mission_id = $1`, [job.mission_id, String((err as Error).message).slice(0, 500)])
+        .catch(() => undefined);
+    }
+    return true;
+  }
+
+  /** Settles one ended mission; safe to call again at any point. */
+  async settle(missionId: string): Promise<'settled' | 'already' | 'busy'> {
+    const { pool } = this.deps;
+    const m = (await pool.query<MissionRow>('SELECT * FROM missions WHERE id = $1', [missionId])).rows[0];
+    assert(m, `settlement job for unknown mission ${missionId}`);
+    assert(m.state !== 'PROPOSED' && m.state !== 'ACTIVE', `mission ${missionId} is ${m.state}, not ended`);
+    if (m.settled_at) {
+      await pool.query('UPDATE settlement_jobs SET done_at = coalesce(done_at, now()) WHERE mission_id = $1', [missionId]);
+      return 'already';
+    }
+    let count = 0;
+    for (;;) {
+      const n = await this.settleBatch(m);
+      if (n === 0) break;
+      count += n;
+      await this.deps.hooks?.afterBatch?.(missionId, count);
+    }
+    const result = await this.finish(missionId);
+    if (result === 'settled') this.deps.eventsCommitted();
+    return result;
+  }
+
+  private async settleBatch(m: MissionRow): Promise<number> {
+    return tx(this.deps.pool, async (c) => {
+      const { rows } = await c.query<{ id: string; hold_transfer_id: string; amount: number }>(
+        `SELECT id, hold_transfer_id, amount FROM pledges
+          WHERE mission_id = $1 AND status = 'HELD' ORDER BY id LIMIT $2
+          -- SKIP LOCKED: a second worker on the same mission takes other pledges.
+          FOR UPDATE SKIP LOCKED`,
+        [m.id, this.deps.batchSize ?? 5000],
+      );
+      if (rows.length === 0) return 0;
+      const items: Resolution[] = [];
+      const captured: number[] = [];
+      for (const p of rows) {
+        const capture = captureOf(m.state, p.amount, m.failure_keep_bps);
+        captured.push(capture);
+        items.push({ id: deterministicId('settle', p.id), pendingId: p.hold_transfer_id, postAmount: capture, code: capture === 0 ? 'pledge_refund' : 'pledge_capture' });
+      }
+      await resolvePending(c, items);
+      const status = rows.map((p, i) => (captured[i] === p.amount ? 'CAPTURED' : captured[i] === 0 ? 'REFUNDED' : 'PARTIALLY_REFUNDED'));
+      await c.query(
+        `UPDATE pledges p SET status = u.status, captured_amount = u.captured, refunded_amount = p.amount - u.captured
+           FROM unnest($1::uuid[], $2::text[], $3::bigint[]) AS u(id, status, captured) WHERE p.id = u.id`,
+        [rows.map((p) => p.id), status, captured],
+      );
+      await c.query('UPDATE settlement_jobs SET claimed_until = now() + make_interval(secs => $2) WHERE mission_id = $1', [m.id, LEASE_SECONDS]);
+      const results = new Map<string, number>();
+      for (const s of status) results.set(s, (results.get(s) ?? 0) + 1);
+      for (const [s, n] of results) this.pledgesSettled.inc({ result: s.toLowerCase() }, n);
+      return rows.length;
+    });
+  }
+
+  /** Pays out what the escrow captured, marks the mission settled, announces it. */
+  private async finish(missionId: string): Promise<'settled' | 'already' | 'busy'> {
+    const out = await tx(this.deps.pool, async (c) => {
+      // Queued fairly behind the (refused) pledges in flight, not overtaken by new ones.
+      await lockMission(c, missionId, 'exclusive');
+      const m = (await c.query<MissionRow>('SELECT * FROM missions WHERE id = $1 FOR UPDATE', [missionId])).rows[0]!;
+      if (m.settled_at) return { result: 'already' as const };
+      // Another worker may still be committing a batch; come back later.
+      const held = await c.query(`SELECT 1 FROM pledges WHERE mission_id = $1 AND status = 'HELD' LIMIT 1`, [missionId]);
+      if (held.rowCount) return { result: 'busy' as const };
+      const totals = (
+        await c.query<{ captured: number; refunded: number }>(
+          'SELECT coalesce(sum(captured_amount), 0)::bigint AS captured, coalesce(sum(refunded_amount), 0)::bigint AS refunded FROM pledges WHERE mission_id = $1',
+          [missionId],
+        )
+      ).rows[0]!;
+      const captured = Number(totals.captured);
+      const { fee, streamer } = feeSplit(captured, this.deps.feeBps);
+      if (captured > 0) {
+        const earnings = await ensureAccount(c, 'KRW', 'streamer_earnings', m.channel_owner_id);
+        const fees = await ensureAccount(c, 'KRW', 'platform_fees', 'platform');
+        const { rows: slots } = await c.query<{ id: string; owner: string; balance: number }>(
+          `SELECT id, owner, credits_posted - debits_posted AS balance FROM accounts
+            WHERE ledger = 'KRW' AND code = 'mission_escrow' AND owner LIKE $1 ORDER BY owner`,
+          [`${missionId}:%`],
+        );
+        assert.equal(slots.reduce((s, x) => s + Number(x.balance), 0), captured, 'escrow must hold exactly the captured total');
+        // The transfers below move money slot by slot; lock every account first, in order.
+        await lockAccounts(c, [...slots.map((x) => x.id), earnings.id, fees.id]);
+        // Empty the escrow slots: the fee first, the rest to the streamer.
+        let feeLeft = fee;
+        for (const slot of slots) {
+          const balance = Number(slot.balance);
+          const toFee = Math.min(balance, feeLeft);
+          feeLeft -= toFee;
+          const debit = { id: slot.id, code: 'mission_escrow' as const, ledger: 'KRW' as const };
+          if (toFee > 0) await createTransfer(c, { id: deterministicId('fee', slot.id), debit, credit: fees, amount: toFee, code: 'platform_fee', missionId });
+          if (balance - toFee > 0) await createTransfer(c, { id: deterministicId('payout', slot.id), debit, credit: earnings, amount: balance - toFee, code: 'streamer_payout', missionId });
+        }
+        assert.equal(feeLeft, 0, 'the fee must be covered by the escrow');
+      }
+      await this.deps.hooks?.beforeSettled?.(c, m);
+      await c.query('UPDATE missions SET settled_at = now() WHERE id = $1', [missionId]);
+      await c.query('UPDATE settlement_jobs SET done_at = now() WHERE mission_id = $1', [missionId]);
+      await enqueueEvent(c, 'mission.settled', missionId, {
+        missionId, channel: m.channel, state: m.state, captured, refunded: Number(totals.refunded), fee, streamerAmount: streamer,
+      });
+      return { result: 'settled' as const, m };
+    });
+    if (out.result === 'settled') {
+      this.settled.inc({ outcome: out.m.state });
+      if (out.m.decided_at) this.lag.observe({ outcome: out.m.state }, (Date.now() - out.m.decided_at.getTime()) / 1000);
+    }
+    return out.result;
+  }
+
+  async stop(): Promise<void> {
+    await this.loop.stop();
+  }
+}

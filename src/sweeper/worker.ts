@@ -1,0 +1,56 @@
+import type { Pool } from '../platform/db.ts';
+import type { Logger } from '../platform/log.ts';
+import { PollingLoop } from '../platform/loop.ts';
+import type { MissionService } from '../missions/service.ts';
+import { verifyAndRecord } from '../ledger/index.ts';
+
+/** How often the sweeper proves the books (and records the result for the ops page and alerts). */
+export const LEDGER_VERIFY_INTERVAL_MS = 5 * 60_000;
+
+/**
+ * Time-driven work: expires proposals past their accept window and missions
+ * past their deadline, and prunes old idempotency keys, inbox and outbox rows.
+ * Stuck outbox rows are retried by the relay when their lease runs out.
+ */
+export class Sweeper {
+  private lastPrune = 0;
+  private lastVerify = 0;
+  private readonly loop: PollingLoop;
+
+  constructor(private readonly deps: { pool: Pool; missions: MissionService; log: Logger; intervalMs?: number }) {
+    // runOnce loops over due work itself; one pass per interval is enough.
+    this.loop = new PollingLoop('sweeper', async () => (await this.runOnce(), false), deps.log, deps.intervalMs ?? 1000);
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  async runOnce(): Promise<number> {
+    let expired = 0;
+    for (let n = -1; n !== 0; ) {
+      n = await this.deps.missions.expireDue(new Date());
+      expired += n;
+    }
+    if (Date.now() - this.lastVerify > LEDGER_VERIFY_INTERVAL_MS) {
+      this.lastVerify = Date.now();
+      const report = await verifyAndRecord(this.deps.pool);
+      if (!report.ok) this.deps.log.error({ problems: report.problems }, 'LEDGER VERIFICATION FAILED: the books do not balance');
+    }
+    if (Date.now() - this.lastPrune > 3600_000) {
+      this.lastPrune = Date.now();
+      const { pool } = this.deps;
+      // Idempotency keys live at least 24 h (API.md); we keep them 48 h.
+      await pool.query(`DELETE FROM idempotency_keys WHERE created_at < now() - interval '48 hours'`);
+      await pool.query(`DELETE FROM inbox WHERE processed_at < now() - interval '14 days'`);
+      await pool.query(`DELETE FROM outbox WHERE published_at < now() - interval '14 days'`);
+      // Live events only serve reconnecting clients; a week is plenty.
+      await pool.query(`DELETE FROM live_events WHERE created_at < now() - interval '7 days'`);
+    }
+    return expired;
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+}
