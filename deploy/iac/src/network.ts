@@ -1,0 +1,165 @@
+// The VPC: three availability zones, each with a public subnet (load
+// balancers, the bastion, the zone's NAT gateway), a private subnet for the
+// Kubernetes nodes and a private subnet for the database nodes. Private
+// subnets reach the internet only through their own zone's NAT gateway, so
+// losing one zone never cuts the others off.
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+
+export interface NetworkArgs {
+  name: string;
+  clusterName: string;
+  cidrBlock: string;
+  availabilityZones: string[];
+  tags: Record<string, string>;
+}
+
+export interface Zone {
+  az: string;
+  publicSubnet: aws.ec2.Subnet;
+  nodeSubnet: aws.ec2.Subnet;
+  databaseSubnet: aws.ec2.Subnet;
+  natGateway: aws.ec2.NatGateway;
+}
+
+export interface Network {
+  vpc: aws.ec2.Vpc;
+  zones: Zone[];
+}
+
+/** Splits a /16 into the subnets of `zone` (0-based): public /20, nodes /19, databases /22. */
+export function subnetCidrs(
+  cidrBlock: string,
+  zone: number,
+): { public: string; nodes: string; databases: string } {
+  const [a, b] = cidrBlock.split('.');
+  if (!cidrBlock.endsWith('/16')) throw new Error(`the VPC CIDR must be a /16, got ${cidrBlock}`);
+  return {
+    public: `${a}.${b}.${zone * 16}.0/20`, // x.y.0.0, x.y.16.0, x.y.32.0
+    nodes: `${a}.${b}.${64 + zone * 32}.0/19`, // x.y.64.0, x.y.96.0, x.y.128.0
+    databases: `${a}.${b}.${192 + zone * 4}.0/22`, // x.y.192.0, x.y.196.0, x.y.200.0
+  };
+}
+
+export function createNetwork(args: NetworkArgs, opts?: pulumi.ComponentResourceOptions): Network {
+  if (args.availabilityZones.length !== 3)
+    throw new Error('MissionLink spreads over exactly three availability zones');
+  const { name, tags } = args;
+  const vpc = new aws.ec2.Vpc(
+    `${name}-vpc`,
+    {
+      cidrBlock: args.cidrBlock,
+      enableDnsHostnames: true,
+      enableDnsSupport: true,
+      tags: { ...tags, Name: `${name}-vpc` },
+    },
+    opts,
+  );
+  const igw = new aws.ec2.InternetGateway(
+    `${name}-igw`,
+    { vpcId: vpc.id, tags: { ...tags, Name: `${name}-igw` } },
+    opts,
+  );
+  const publicRoutes = new aws.ec2.RouteTable(
+    `${name}-public`,
+    {
+      vpcId: vpc.id,
+      routes: [{ cidrBlock: '0.0.0.0/0', gatewayId: igw.id }],
+      tags: { ...tags, Name: `${name}-public` },
+    },
+    opts,
+  );
+  const cluster = `kubernetes.io/cluster/${args.clusterName}`;
+
+  const zones = args.availabilityZones.map((az, i): Zone => {
+    const cidrs = subnetCidrs(args.cidrBlock, i);
+    const publicSubnet = new aws.ec2.Subnet(
+      `${name}-public-${az}`,
+      {
+        vpcId: vpc.id,
+        availabilityZone: az,
+        cidrBlock: cidrs.public,
+        // Nothing gets a public address by default; the bastion asks for one.
+        mapPublicIpOnLaunch: false,
+        tags: {
+          ...tags,
+          Name: `${name}-public-${az}`,
+          tier: 'public',
+          'kubernetes.io/role/elb': '1',
+          [cluster]: 'shared',
+        },
+      },
+      opts,
+    );
+    new aws.ec2.RouteTableAssociation(
+      `${name}-public-${az}`,
+      { subnetId: publicSubnet.id, routeTableId: publicRoutes.id },
+      opts,
+    );
+
+    const eip = new aws.ec2.Eip(
+      `${name}-nat-${az}`,
+      { domain: 'vpc', tags: { ...tags, Name: `${name}-nat-${az}` } },
+      opts,
+    );
+    const natGateway = new aws.ec2.NatGateway(
+      `${name}-nat-${az}`,
+      {
+        allocationId: eip.id,
+        subnetId: publicSubnet.id,
+        tags: { ...tags, Name: `${name}-nat-${az}` },
+      },
+      { ...opts, dependsOn: [igw] },
+    );
+    const privateRoutes = new aws.ec2.RouteTable(
+      `${name}-private-${az}`,
+      {
+        vpcId: vpc.id,
+        routes: [{ cidrBlock: '0.0.0.0/0', natGatewayId: natGateway.id }],
+        tags: { ...tags, Name: `${name}-private-${az}` },
+      },
+      opts,
+    );
+
+    const nodeSubnet = new aws.ec2.Subnet(
+      `${name}-nodes-${az}`,
+      {
+        vpcId: vpc.id,
+        availabilityZone: az,
+        cidrBlock: cidrs.nodes,
+        mapPublicIpOnLaunch: false,
+        tags: {
+          ...tags,
+          Name: `${name}-nodes-${az}`,
+          tier: 'nodes',
+          'kubernetes.io/role/internal-elb': '1',
+          [cluster]: 'shared',
+        },
+      },
+      opts,
+    );
+    const databaseSubnet = new aws.ec2.Subnet(
+      `${name}-databases-${az}`,
+      {
+        vpcId: vpc.id,
+        availabilityZone: az,
+        cidrBlock: cidrs.databases,
+        mapPublicIpOnLaunch: false,
+        tags: { ...tags, Name: `${name}-databases-${az}`, tier: 'databases' },
+      },
+      opts,
+    );
+    for (const [kind, subnet] of [
+      ['nodes', nodeSubnet],
+      ['databases', databaseSubnet],
+    ] as const) {
+      new aws.ec2.RouteTableAssociation(
+        `${name}-${kind}-${az}`,
+        { subnetId: subnet.id, routeTableId: privateRoutes.id },
+        opts,
+      );
+    }
+    return { az, publicSubnet, nodeSubnet, databaseSubnet, natGateway };
+  });
+  return { vpc, zones };
+}

@@ -1,0 +1,381 @@
+// A small NetworkPolicy evaluator (the semantics of networking.k8s.io/v1:
+// a pod selected by no policy of a direction is open in that direction; once
+// selected, only what some rule allows passes; a connection needs the
+// source's egress and the destination's ingress) run over the rendered
+// overlays, with the pods their workloads and CloudNativePG clusters create
+// and the platform's pods around them. It proves exactly the intended edges:
+// which role reaches which database, and little else.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { haveTool, OVERLAYS, render, type K8sObject } from './support.ts';
+
+const hasKubectl = haveTool(
+  'kubectl',
+  'evaluating the NetworkPolicies of the rendered overlays',
+  'install kubectl',
+);
+
+interface Endpoint {
+  name: string;
+  namespace?: string; // undefined: outside the cluster
+  labels: Record<string, string>;
+  ip: string;
+}
+
+interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: {
+    key: string;
+    operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+    values?: string[];
+  }[];
+}
+
+interface Peer {
+  podSelector?: LabelSelector;
+  namespaceSelector?: LabelSelector;
+  ipBlock?: { cidr: string; except?: string[] };
+}
+
+interface Port {
+  protocol?: string;
+  port?: number;
+  endPort?: number;
+}
+
+function selects(selector: LabelSelector | undefined, labels: Record<string, string>): boolean {
+  if (!selector) return true;
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {}))
+    if (labels[k] !== v) return false;
+  for (const e of selector.matchExpressions ?? []) {
+    const has = e.key in labels;
+    if (e.operator === 'Exists' && !has) return false;
+    if (e.operator === 'DoesNotExist' && has) return false;
+    if (e.operator === 'In' && !(has && e.values!.includes(labels[e.key]!))) return false;
+    if (e.operator === 'NotIn' && has && e.values!.includes(labels[e.key]!)) return false;
+  }
+  return true;
+}
+
+const ipToInt = (ip: string) => ip.split('.').reduce((n, part) => n * 256 + Number(part), 0);
+function inCidr(ip: string, cidr: string): boolean {
+  const [base, bits] = cidr.split('/');
+  const mask = Number(bits) === 0 ? 0 : 2 ** 32 - 2 ** (32 - Number(bits));
+  const masked = (n: number) => (mask === 0 ? 0 : Math.floor(n / 2 ** (32 - Number(bits))));
+  return mask === 0 || masked(ipToInt(ip)) === masked(ipToInt(base!));
+}
+
+class Network {
+  constructor(
+    private readonly policies: K8sObject[],
+    private readonly namespaceLabels: Record<string, Record<string, string>>,
+  ) {}
+
+  private peerMatches(peer: Peer, policyNamespace: string, other: Endpoint): boolean {
+    if (peer.ipBlock)
+      return (
+        inCidr(other.ip, peer.ipBlock.cidr) &&
+        !(peer.ipBlock.except ?? []).some((c) => inCidr(other.ip, c))
+      );
+    if (other.namespace === undefined) return false;
+    const nsOk = peer.namespaceSelector
+      ? selects(peer.namespaceSelector, this.namespaceLabels[other.namespace] ?? {})
+      : other.namespace === policyNamespace;
+    return nsOk && selects(peer.podSelector, other.labels);
+  }
+
+  private portMatches(ports: Port[] | undefined, port: number, protocol: string): boolean {
+    if (!ports?.length) return true;
+    return ports.some(
+      (p) =>
+        (p.protocol ?? 'TCP') === protocol &&
+        (p.port === undefined ||
+          (p.endPort ? port >= p.port && port <= p.endPort : p.port === port)),
+    );
+  }
+
+  private allowedBy(
+    pod: Endpoint,
+    direction: 'Ingress' | 'Egress',
+    other: Endpoint,
+    port: number,
+    protocol: string,
+  ): boolean {
+    if (pod.namespace === undefined) return true; // outside the cluster: not ours to police
+    const applying = this.policies.filter(
+      (p) =>
+        p.metadata.namespace === pod.namespace &&
+        selects(p.spec.podSelector, pod.labels) &&
+        (p.spec.policyTypes ?? ['Ingress']).includes(direction),
+    );
+    if (!applying.length) return true;
+    const key = direction === 'Ingress' ? 'ingress' : 'egress';
+    const peersKey = direction === 'Ingress' ? 'from' : 'to';
+    return applying.some((p) =>
+      ((p.spec[key] ?? []) as Record<string, unknown>[]).some(
+        (rule) =>
+          (!(rule[peersKey] as Peer[] | undefined)?.length ||
+            (rule[peersKey] as Peer[]).some((peer) =>
+              this.peerMatches(peer, p.metadata.namespace!, other),
+            )) &&
+          this.portMatches(rule.ports as Port[] | undefined, port, protocol),
+      ),
+    );
+  }
+
+  /** Whether `to`'s ingress rules alone admit `from` (as if every egress were open). */
+  admits(from: Endpoint, to: Endpoint, port: number, protocol = 'TCP'): boolean {
+    return this.allowedBy(to, 'Ingress', from, port, protocol);
+  }
+
+  /** Whether `from`'s egress rules alone let it reach `to` (as if every ingress were open). */
+  emits(from: Endpoint, to: Endpoint, port: number, protocol = 'TCP'): boolean {
+    return this.allowedBy(from, 'Egress', to, port, protocol);
+  }
+
+  /** Whether `from` can open a connection to `to` on `port`. */
+  allows(from: Endpoint, to: Endpoint, port: number, protocol = 'TCP'): boolean {
+    return (
+      this.allowedBy(from, 'Egress', to, port, protocol) &&
+      this.allowedBy(to, 'Ingress', from, port, protocol)
+    );
+  }
+}
+
+let ipCounter = 10;
+const podIp = () => `10.0.${Math.floor(ipCounter / 250)}.${(ipCounter++ % 250) + 1}`;
+
+/** The pods an overlay's objects create, plus the platform around them. */
+function world(objs: K8sObject[], namespace: string) {
+  const pods: Endpoint[] = [];
+  for (const o of objs) {
+    if (o.kind === 'Deployment' || o.kind === 'StatefulSet')
+      pods.push({
+        name: o.metadata.name,
+        namespace,
+        labels: o.spec.template.metadata.labels,
+        ip: podIp(),
+      });
+    if (o.kind === 'Cluster')
+      pods.push({
+        name: o.metadata.name,
+        namespace,
+        labels: {
+          'cnpg.io/cluster': o.metadata.name,
+          'cnpg.io/podRole': 'instance',
+          'cnpg.io/instanceRole': 'primary',
+        },
+        ip: podIp(),
+      });
+  }
+  const platform = {
+    gateway: {
+      name: 'envoy',
+      namespace: 'envoy-gateway-system',
+      labels: { 'app.kubernetes.io/name': 'envoy' },
+      ip: podIp(),
+    },
+    prometheus: {
+      name: 'prometheus',
+      namespace: 'monitoring',
+      labels: { 'app.kubernetes.io/name': 'prometheus' },
+      ip: podIp(),
+    },
+    dns: {
+      name: 'coredns',
+      namespace: 'kube-system',
+      labels: { 'k8s-app': 'kube-dns' },
+      ip: podIp(),
+    },
+    operator: {
+      name: 'cnpg-controller-manager',
+      namespace: 'cnpg-system',
+      labels: { 'app.kubernetes.io/name': 'cloudnative-pg' },
+      ip: podIp(),
+    },
+    intruder: {
+      name: 'intruder',
+      namespace: 'default',
+      labels: { 'app.kubernetes.io/name': 'api' },
+      ip: podIp(),
+    },
+    smtpRelay: { name: 'smtp relay', labels: {}, ip: '203.0.113.25' },
+    internet: { name: 'internet', labels: {}, ip: '198.51.100.7' },
+  } satisfies Record<string, Endpoint>;
+  const namespaceLabels: Record<string, Record<string, string>> = {};
+  for (const ns of [namespace, ...(Object.values(platform) as Endpoint[]).map((p) => p.namespace)])
+    if (ns) namespaceLabels[ns] = { 'kubernetes.io/metadata.name': ns };
+  const net = new Network(
+    objs.filter((o) => o.kind === 'NetworkPolicy'),
+    namespaceLabels,
+  );
+  const byRole = (role: string) => pods.filter((p) => p.labels['app.kubernetes.io/name'] === role);
+  const db = (name: string) => pods.find((p) => p.labels['cnpg.io/cluster'] === name)!;
+  return { pods, platform, net, byRole, db };
+}
+
+const ROLES = ['api', 'settlement', 'notifier', 'sweeper', 'nats'] as const;
+const INTENDED: Record<(typeof ROLES)[number], string[]> = {
+  api: ['funding-db', 'identity-db'],
+  settlement: ['funding-db'],
+  // The notifier reads pledges and writes notifications in the funding database
+  // (src/notify/worker.ts); mail addresses come from the api, not the identity database.
+  notifier: ['funding-db'],
+  sweeper: ['funding-db'],
+  nats: [],
+};
+
+describe.skipIf(!hasKubectl).each(Object.entries(OVERLAYS))(
+  'NetworkPolicies of the %s overlay',
+  (env, namespace) => {
+    let w: ReturnType<typeof world>;
+    beforeAll(() => {
+      w = world(render(`overlays/${env}`), namespace);
+    });
+
+    it('let each role reach exactly its databases', () => {
+      const reached: Record<string, string[]> = {};
+      for (const role of ROLES) {
+        const pods = w.byRole(role);
+        expect(pods.length, role).toBeGreaterThan(0);
+        for (const pod of pods) {
+          const dbs = ['identity-db', 'funding-db']
+            .filter((d) => w.net.allows(pod, w.db(d), 5432))
+            .sort();
+          // Every pod of a role (blue, green, canary, …) has the same edges.
+          reached[role] ??= dbs;
+          expect(dbs, pod.name).toEqual(reached[role]);
+        }
+      }
+      expect(reached).toEqual(INTENDED);
+    });
+
+    it('enforce the same edges on both sides: each database admits only its roles, each role egresses only to its databases', () => {
+      for (const role of ROLES) {
+        for (const pod of w.byRole(role)) {
+          const dbs = ['funding-db', 'identity-db'];
+          expect(
+            dbs.filter((d) => w.net.admits(pod, w.db(d), 5432)),
+            `${pod.name}: database ingress`,
+          ).toEqual(INTENDED[role]);
+          expect(
+            dbs.filter((d) => w.net.emits(pod, w.db(d), 5432)),
+            `${pod.name}: egress`,
+          ).toEqual(INTENDED[role]);
+        }
+      }
+    });
+
+    it('keep the databases apart and closed to everything else', () => {
+      expect(w.net.allows(w.db('identity-db'), w.db('funding-db'), 5432)).toBe(false);
+      expect(w.net.allows(w.db('funding-db'), w.db('identity-db'), 5432)).toBe(false);
+      for (const outsider of [w.platform.gateway, w.platform.intruder, w.platform.prometheus]) {
+        for (const d of ['identity-db', 'funding-db'])
+          expect(w.net.allows(outsider, w.db(d), 5432), `${outsider.name} -> ${d}`).toBe(false);
+      }
+      // …but the operator manages them and Prometheus reads their exporter.
+      for (const d of ['identity-db', 'funding-db']) {
+        expect(w.net.allows(w.platform.operator, w.db(d), 8000)).toBe(true);
+        expect(w.net.allows(w.platform.prometheus, w.db(d), 9187)).toBe(true);
+      }
+    });
+
+    it('let only the Gateway (and Prometheus, and the notifier) reach the api', () => {
+      for (const api of w.byRole('api')) {
+        expect(w.net.allows(w.platform.gateway, api, 8080)).toBe(true);
+        expect(w.net.allows(w.platform.prometheus, api, 8080)).toBe(true);
+        expect(w.net.allows(w.platform.intruder, api, 8080)).toBe(false);
+        expect(w.net.allows(w.platform.gateway, api, 5432)).toBe(false);
+        for (const n of w.byRole('notifier')) expect(w.net.allows(n, api, 8080)).toBe(true);
+        for (const other of ['settlement', 'sweeper', 'nats'])
+          for (const p of w.byRole(other)) expect(w.net.allows(p, api, 8080), other).toBe(false);
+      }
+      for (const role of ['settlement', 'notifier', 'sweeper']) {
+        for (const p of w.byRole(role)) {
+          expect(w.net.allows(w.platform.gateway, p, 8080), role).toBe(false);
+          expect(w.net.allows(w.platform.prometheus, p, 8080), role).toBe(true);
+        }
+      }
+    });
+
+    it('let the four roles use NATS, and NATS servers route to each other', () => {
+      for (const role of ['api', 'settlement', 'notifier', 'sweeper']) {
+        for (const p of w.byRole(role))
+          for (const n of w.byRole('nats')) expect(w.net.allows(p, n, 4222), role).toBe(true);
+      }
+      const [n1] = w.byRole('nats');
+      expect(w.net.allows(n1!, n1!, 6222)).toBe(true);
+      expect(w.net.allows(w.db('funding-db'), n1!, 4222)).toBe(false);
+      expect(w.net.allows(w.platform.intruder, n1!, 4222)).toBe(false);
+    });
+
+    it('let only the notifier out, and only to SMTP', () => {
+      for (const n of w.byRole('notifier')) {
+        for (const port of [587, 465, 25])
+          expect(w.net.allows(n, w.platform.smtpRelay, port)).toBe(true);
+        expect(w.net.allows(n, w.platform.internet, 443)).toBe(false);
+        expect(w.net.allows(n, w.platform.intruder, 587)).toBe(false);
+      }
+      for (const role of ['api', 'settlement', 'sweeper', 'nats']) {
+        for (const p of w.byRole(role)) {
+          expect(w.net.allows(p, w.platform.smtpRelay, 587), role).toBe(false);
+          expect(w.net.allows(p, w.platform.internet, 443), role).toBe(false);
+        }
+      }
+    });
+
+    it('let every pod resolve names, and nothing else by default', () => {
+      for (const p of w.pods) {
+        expect(w.net.allows(p, w.platform.dns, 53, 'UDP'), p.name).toBe(true);
+        expect(w.net.allows(p, w.platform.dns, 53, 'TCP'), p.name).toBe(true);
+        expect(w.net.allows(p, w.platform.dns, 80), p.name).toBe(false);
+        expect(w.net.allows(p, w.platform.intruder, 8080), p.name).toBe(false);
+      }
+    });
+  },
+);
+
+describe('the NetworkPolicy evaluator itself', () => {
+  it('matches label selectors and CIDRs', () => {
+    expect(
+      selects({ matchExpressions: [{ key: 'a', operator: 'In', values: ['x'] }] }, { a: 'x' }),
+    ).toBe(true);
+    expect(
+      selects({ matchExpressions: [{ key: 'a', operator: 'NotIn', values: ['x'] }] }, { a: 'x' }),
+    ).toBe(false);
+    expect(selects({ matchExpressions: [{ key: 'a', operator: 'Exists' }] }, {})).toBe(false);
+    expect(selects({}, { any: 'thing' })).toBe(true);
+    expect(inCidr('10.1.2.3', '10.0.0.0/8')).toBe(true);
+    expect(inCidr('11.1.2.3', '10.0.0.0/8')).toBe(false);
+    expect(inCidr('172.20.0.1', '172.16.0.0/12')).toBe(true);
+    expect(inCidr('203.0.113.25', '0.0.0.0/0')).toBe(true);
+  });
+
+  it('treats unselected pods as open and selected pods as closed but for their rules', () => {
+    const a: Endpoint = { name: 'a', namespace: 'n', labels: { app: 'a' }, ip: '10.0.0.1' };
+    const b: Endpoint = { name: 'b', namespace: 'n', labels: { app: 'b' }, ip: '10.0.0.2' };
+    const open = new Network([], {});
+    expect(open.allows(a, b, 80)).toBe(true);
+    const policy = (spec: unknown) =>
+      ({
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'p', namespace: 'n' },
+        spec,
+      }) as K8sObject;
+    const closed = new Network(
+      [
+        policy({
+          podSelector: { matchLabels: { app: 'b' } },
+          policyTypes: ['Ingress'],
+          ingress: [
+            { from: [{ podSelector: { matchLabels: { app: 'a' } } }], ports: [{ port: 80 }] },
+          ],
+        }),
+      ],
+      {},
+    );
+    expect(closed.allows(a, b, 80)).toBe(true);
+    expect(closed.allows(a, b, 81)).toBe(false);
+    expect(closed.allows(b, a, 80)).toBe(true);
+  });
+});

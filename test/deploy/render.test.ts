@@ -1,0 +1,427 @@
+// Renders every Kustomize folder under deploy/ with `kubectl kustomize`,
+// validates every object against the Kubernetes and CRD schemas (types and
+// required fields, then a strict pass for unknown fields), and checks what
+// the platform promises: hardened pods, probes, graceful shutdown, the right
+// secrets for each role, and the prod-only guarantees.
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { strictCheck } from './strict-schema.ts';
+import {
+  DEPLOY,
+  haveTool,
+  KUSTOMIZATIONS,
+  OVERLAYS,
+  podSpecOf,
+  render,
+  WORKLOAD_KINDS,
+  type K8sObject,
+  validateModel,
+} from './support.ts';
+
+const hasKubectl = haveTool(
+  'kubectl',
+  'rendering the Kustomize overlays',
+  'install kubectl (it bundles kustomize v5)',
+);
+const ROLES = ['api', 'settlement', 'notifier', 'sweeper'] as const;
+
+describe.skipIf(!hasKubectl)('deploy/ renders and validates', () => {
+  const rendered: Record<string, K8sObject[]> = {};
+  beforeAll(() => {
+    for (const dir of KUSTOMIZATIONS) rendered[dir] = render(dir);
+  });
+  const all = () => Object.values(rendered).flat();
+  const overlay = (env: keyof typeof OVERLAYS) => rendered[`overlays/${env}`]!;
+  const find = (objs: K8sObject[], kind: string, name: string) =>
+    objs.find((o) => o.kind === kind && o.metadata.name === name);
+  const workloads = (objs: K8sObject[]) => objs.filter((o) => WORKLOAD_KINDS.has(o.kind));
+  /** Deployments running the MissionLink image, with their role (from ROLES). */
+  const missionlinkDeployments = (objs: K8sObject[]) =>
+    objs
+      .filter((o) => o.kind === 'Deployment')
+      .map((d) => {
+        const c = podSpecOf(d).containers[0];
+        return {
+          d,
+          c,
+          role: c.env?.find((e: { name: string }) => e.name === 'ROLES')?.value as string,
+        };
+      });
+
+  it('every kustomization renders, without duplicates, into the right namespace', () => {
+    for (const dir of KUSTOMIZATIONS) expect(rendered[dir]!.length, dir).toBeGreaterThan(0);
+    for (const [env, ns] of Object.entries(OVERLAYS)) {
+      const objs = overlay(env as keyof typeof OVERLAYS);
+      const keys = objs.map((o) => `${o.kind}/${o.metadata.name}`);
+      expect(new Set(keys).size, `${env}: duplicate objects`).toBe(keys.length);
+      for (const o of objs)
+        expect(o.metadata.namespace, `${env}: ${o.kind}/${o.metadata.name}`).toBe(ns);
+    }
+    // Cluster-scoped folders carry no namespace transformer; Argo CD objects live in argocd.
+    for (const o of [...rendered.cluster!, ...rendered['cluster/kyverno']!])
+      expect(o.metadata.namespace).toBeUndefined();
+    for (const o of rendered.argocd!) expect(o.metadata.namespace).toBe('argocd');
+  });
+
+  it('every object passes its kubernetes-models schema (types, enums, required fields)', async () => {
+    const problems: string[] = [];
+    for (const o of all()) {
+      const error = await validateModel(o);
+      if (error) problems.push(`${o.kind}/${o.metadata.name}: ${error}`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('no object has a field its schema does not know; the strict pass catches what validate() lets through', async () => {
+    const seen = new Set<string>();
+    const unique = all().filter((o) => {
+      const key = JSON.stringify(o);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    // Two bad fixtures: a misspelt probe and an unknown CRD field.
+    const deployment = structuredClone(find(overlay('dev'), 'Deployment', 'settlement')!);
+    deployment.metadata.name = 'bad-settlement';
+    podSpecOf(deployment).containers[0].readinessProbes =
+      podSpecOf(deployment).containers[0].readinessProbe;
+    const cluster = structuredClone(find(overlay('dev'), 'Cluster', 'funding-db')!);
+    cluster.metadata.name = 'bad-funding-db';
+    cluster.spec.instancez = 3;
+    expect(await validateModel(deployment)).toBeUndefined();
+    expect(await validateModel(cluster)).toBeUndefined();
+
+    const problems = strictCheck([...unique, deployment, cluster]).map(
+      (p) => `${p.object}: ${p.message}`,
+    );
+    expect(problems.filter((p) => !p.includes('/bad-'))).toEqual([]);
+    expect(problems.join('\n')).toMatch(/Deployment\/bad-settlement: .*readinessProbes/);
+    expect(problems.join('\n')).toMatch(/Cluster\/bad-funding-db: .*instancez/);
+
+    const wrongType = structuredClone(deployment);
+    podSpecOf(wrongType).containers[0].ports[0].containerPort = 'eighty';
+    expect(await validateModel(wrongType)).toMatch(/containerPort/);
+  }, 60_000);
+
+  describe.each(Object.keys(OVERLAYS) as (keyof typeof OVERLAYS)[])('%s overlay', (env) => {
+    it('has one Deployment per role from the same image, running `serve` with its ROLES', () => {
+      const deps = missionlinkDeployments(overlay(env));
+      for (const role of ROLES)
+        expect(
+          deps.some((x) => x.role === role),
+          role,
+        ).toBe(true);
+      const repos = new Set(deps.map((x) => x.c.image.split(':')[0]));
+      expect(repos.size).toBe(1);
+      for (const { d, c, role } of deps) {
+        expect(c.args, d.metadata.name).toEqual(['serve']);
+        expect(ROLES, d.metadata.name).toContain(role);
+        expect(c.image, d.metadata.name).toMatch(/^[\w./-]+:[\w][\w.-]*$/);
+        expect(c.image).not.toMatch(/:latest$/);
+      }
+    });
+
+    it('hardens every pod: non-root, read-only root, no capabilities, seccomp, no escalation', () => {
+      for (const w of workloads(overlay(env))) {
+        const spec = podSpecOf(w);
+        const id = `${w.kind}/${w.metadata.name}`;
+        expect(spec.securityContext?.runAsNonRoot, id).toBe(true);
+        expect(spec.securityContext?.runAsUser, id).toBeGreaterThan(0);
+        expect(spec.securityContext?.seccompProfile?.type, id).toBe('RuntimeDefault');
+        expect(spec.automountServiceAccountToken, id).toBe(false);
+        for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) {
+          expect(c.securityContext?.allowPrivilegeEscalation, id).toBe(false);
+          expect(c.securityContext?.readOnlyRootFilesystem, id).toBe(true);
+          expect(c.securityContext?.capabilities?.drop, id).toContain('ALL');
+          expect(c.securityContext?.privileged ?? false, id).toBe(false);
+          for (const kind of ['requests', 'limits']) {
+            expect(c.resources?.[kind]?.cpu, `${id} ${kind}.cpu`).toBeDefined();
+            expect(c.resources?.[kind]?.memory, `${id} ${kind}.memory`).toBeDefined();
+          }
+        }
+      }
+    });
+
+    it('gives MissionLink pods writable emptyDirs for /tmp and DATA_DIR only', () => {
+      const config = find(overlay(env), 'ConfigMap', 'missionlink-config')!;
+      for (const { d, c } of missionlinkDeployments(overlay(env))) {
+        const volumes = Object.fromEntries(
+          podSpecOf(d).volumes.map((v: { name: string }) => [v.name, v]),
+        );
+        const mounts = Object.fromEntries(
+          c.volumeMounts.map((m: { mountPath: string; name: string }) => [
+            m.mountPath,
+            volumes[m.name],
+          ]),
+        );
+        expect(mounts['/tmp']?.emptyDir, d.metadata.name).toBeDefined();
+        expect(mounts[config.data.DATA_DIR]?.emptyDir, d.metadata.name).toBeDefined();
+        expect(Object.keys(mounts).sort()).toEqual(['/tmp', config.data.DATA_DIR].sort());
+      }
+      expect(config.data.HOST).toBe('0.0.0.0');
+      expect(config.data.PORT).toBe('8080');
+    });
+
+    it('probes /healthz (startup, liveness) and /readyz (readiness) and drains within the grace period', () => {
+      for (const { d, c } of missionlinkDeployments(overlay(env))) {
+        const id = d.metadata.name;
+        expect(c.startupProbe?.httpGet?.path, id).toBe('/healthz');
+        expect(c.livenessProbe?.httpGet?.path, id).toBe('/healthz');
+        expect(c.readinessProbe?.httpGet?.path, id).toBe('/readyz');
+        expect(c.ports.find((p: { name: string }) => p.name === 'http')?.containerPort, id).toBe(
+          8080,
+        );
+        const preStop = c.lifecycle?.preStop?.sleep?.seconds as number;
+        expect(preStop, id).toBeGreaterThan(0);
+        // preStop, then SIGTERM and the app's own drain of at most 10 s.
+        const grace = podSpecOf(d).terminationGracePeriodSeconds as number;
+        expect(grace, id).toBeGreaterThanOrEqual(preStop + 10);
+        expect(grace, id).toBeLessThanOrEqual(preStop + 20);
+      }
+    });
+
+    it('gives each role exactly the credentials it needs, all from ExternalSecrets', () => {
+      const objs = overlay(env);
+      expect(objs.filter((o) => o.kind === 'Secret')).toEqual([]);
+      const provided = new Map<string, Set<string>>();
+      for (const es of objs.filter((o) => o.kind === 'ExternalSecret')) {
+        expect(es.spec.refreshInterval, es.metadata.name).toMatch(/^\d+[smh]$/);
+        expect(es.spec.secretStoreRef.name).toBe('missionlink');
+        const keys = new Set<string>([
+          ...(es.spec.data ?? []).map((d: { secretKey: string }) => d.secretKey),
+          ...Object.keys(es.spec.target.template?.data ?? {}),
+        ]);
+        provided.set(es.spec.target.name, keys);
+      }
+      const expected: Record<string, string[]> = {
+        api: [
+          'DATABASE_URL_FUNDING',
+          'DATABASE_URL_IDENTITY',
+          'PAYMENT_WEBHOOK_SECRET',
+          'SIGNING_KEYS',
+        ],
+        settlement: ['DATABASE_URL_FUNDING'],
+        sweeper: ['DATABASE_URL_FUNDING'],
+        notifier: ['DATABASE_URL_FUNDING', 'SIGNING_KEYS', 'SMTP_URL'],
+      };
+      for (const { d, c, role } of missionlinkDeployments(objs)) {
+        const secretEnv = c.env.filter((e: { valueFrom?: unknown }) => e.valueFrom);
+        expect(secretEnv.map((e: { name: string }) => e.name).sort(), d.metadata.name).toEqual(
+          expected[role],
+        );
+        for (const e of secretEnv) {
+          const ref = e.valueFrom.secretKeyRef;
+          expect(
+            provided.get(ref.name)?.has(ref.key),
+            `${d.metadata.name}: ${ref.name}/${ref.key}`,
+          ).toBe(true);
+        }
+      }
+      const config = find(objs, 'ConfigMap', 'missionlink-config')!;
+      expect(config.data.IDENTITY_URL).toBe('http://api');
+      expect(config.data.NATS_URL).toBe('nats://nats:4222');
+    });
+
+    it('runs two CloudNativePG clusters with separate credentials and object-storage backups', () => {
+      const objs = overlay(env);
+      const clusters = objs.filter((o) => o.kind === 'Cluster');
+      expect(clusters.map((c) => c.metadata.name).sort()).toEqual(['funding-db', 'identity-db']);
+      const secrets = clusters.map((c) => c.spec.bootstrap.initdb.secret.name);
+      expect(new Set(secrets).size).toBe(2);
+      for (const c of clusters) {
+        const es = objs.find(
+          (o) =>
+            o.kind === 'ExternalSecret' &&
+            o.spec.target.name === c.spec.bootstrap.initdb.secret.name,
+        );
+        expect(es?.spec.target.template.type, c.metadata.name).toBe('kubernetes.io/basic-auth');
+        expect(es?.spec.target.template.data.uri).toContain(
+          `@${c.metadata.name}-rw:5432/${c.spec.bootstrap.initdb.database}`,
+        );
+        expect(c.spec.imageName).toMatch(/:\d+\.\d+$/);
+        expect(c.spec.enableSuperuserAccess).toBe(false);
+        expect(c.spec.backup.barmanObjectStore.destinationPath).toMatch(
+          new RegExp(`^s3://missionlink-backups-${env}/${c.metadata.name}$`),
+        );
+        expect(c.spec.backup.retentionPolicy).toMatch(/^\d+d$/);
+        expect(
+          objs.some((o) => o.kind === 'ScheduledBackup' && o.spec.cluster.name === c.metadata.name),
+        ).toBe(true);
+      }
+    });
+
+    it('runs NATS JetStream as a StatefulSet with a pinned image and file storage on a PVC', () => {
+      const objs = overlay(env);
+      const nats = find(objs, 'StatefulSet', 'nats')!;
+      const c = podSpecOf(nats).containers[0];
+      expect(c.image).toMatch(/^nats:\d+\.\d+\.\d+(-[\w]+)?$/);
+      const conf = find(objs, 'ConfigMap', 'nats-config')!.data['nats.conf'] as string;
+      expect(conf).toMatch(/jetstream\s*\{[^}]*store_dir:\s*\/data/);
+      const dataMount = c.volumeMounts.find((m: { mountPath: string }) => m.mountPath === '/data');
+      expect(nats.spec.volumeClaimTemplates.map((v: K8sObject) => v.metadata.name)).toContain(
+        dataMount.name,
+      );
+      if (env === 'prod') expect(conf).toMatch(/cluster\s*\{[^}]*routes/s);
+    });
+
+    it('scrapes every role through a ServiceMonitor that matches one of its Services', () => {
+      const objs = overlay(env);
+      for (const role of ROLES) {
+        const sm = find(objs, 'ServiceMonitor', role);
+        expect(sm, role).toBeDefined();
+        const services = objs.filter(
+          (o) =>
+            o.kind === 'Service' &&
+            Object.entries(sm!.spec.selector.matchLabels as Record<string, string>).every(
+              ([k, v]) => o.metadata.labels?.[k] === v,
+            ),
+        );
+        expect(services.length, role).toBeGreaterThan(0);
+        for (const s of services)
+          expect(s.spec.ports.map((p: { name: string }) => p.name)).toContain(
+            sm!.spec.endpoints[0].port,
+          );
+      }
+    });
+  });
+
+  it('dev runs one replica of everything and no autoscaler', () => {
+    for (const w of workloads(overlay('dev'))) expect(w.spec.replicas, w.metadata.name).toBe(1);
+    expect(overlay('dev').filter((o) => o.kind === 'HorizontalPodAutoscaler')).toEqual([]);
+  });
+
+  describe('prod', () => {
+    it('runs at least two replicas of everything', () => {
+      for (const w of workloads(overlay('prod')))
+        expect(w.spec.replicas, w.metadata.name).toBeGreaterThanOrEqual(2);
+      for (const c of overlay('prod').filter((o) => o.kind === 'Cluster'))
+        expect(c.spec.instances).toBeGreaterThanOrEqual(2);
+    });
+
+    it('covers every workload with a PodDisruptionBudget', () => {
+      const pdbs = overlay('prod').filter((o) => o.kind === 'PodDisruptionBudget');
+      for (const w of workloads(overlay('prod'))) {
+        const labels = w.spec.template.metadata.labels as Record<string, string>;
+        const covering = pdbs.filter((p) =>
+          Object.entries(p.spec.selector.matchLabels as Record<string, string>).every(
+            ([k, v]) => labels[k] === v,
+          ),
+        );
+        expect(covering.length, w.metadata.name).toBe(1);
+        expect(
+          covering[0]!.spec.maxUnavailable ?? covering[0]!.spec.minAvailable,
+          w.metadata.name,
+        ).toBeDefined();
+      }
+    });
+
+    it('spreads every workload over zones and rolls out without losing capacity', () => {
+      for (const w of workloads(overlay('prod'))) {
+        const tsc = podSpecOf(w).topologySpreadConstraints ?? [];
+        const zone = tsc.find(
+          (t: { topologyKey: string }) => t.topologyKey === 'topology.kubernetes.io/zone',
+        );
+        expect(zone?.whenUnsatisfiable, w.metadata.name).toBe('DoNotSchedule');
+        if (w.kind === 'Deployment') {
+          expect(w.spec.strategy.rollingUpdate, w.metadata.name).toEqual({
+            maxSurge: 1,
+            maxUnavailable: 0,
+          });
+        }
+      }
+      for (const c of overlay('prod').filter((o) => o.kind === 'Cluster')) {
+        expect(c.spec.topologySpreadConstraints[0].topologyKey).toBe('topology.kubernetes.io/zone');
+      }
+    });
+
+    it('autoscales both api slots on CPU and on requests per second', () => {
+      const hpas = overlay('prod').filter((o) => o.kind === 'HorizontalPodAutoscaler');
+      expect(hpas.map((h) => h.spec.scaleTargetRef.name).sort()).toEqual(['api-blue', 'api-green']);
+      for (const h of hpas) {
+        expect(find(overlay('prod'), 'Deployment', h.spec.scaleTargetRef.name)).toBeDefined();
+        expect(h.spec.minReplicas).toBeGreaterThanOrEqual(2);
+        const types = h.spec.metrics.map(
+          (m: { type: string; resource?: { name: string }; pods?: { metric: { name: string } } }) =>
+            m.resource?.name ?? m.pods?.metric.name,
+        );
+        expect(types).toEqual(['cpu', 'missionlink_http_requests_per_second']);
+      }
+    });
+
+    it('switches the api blue-green with the live Service selector `slot`', () => {
+      const objs = overlay('prod');
+      expect(find(objs, 'Deployment', 'api')).toBeUndefined();
+      const live = find(objs, 'Service', 'api')!;
+      expect(['blue', 'green']).toContain(live.spec.selector.slot);
+      const matches = objs.filter(
+        (o) =>
+          o.kind === 'Deployment' &&
+          Object.entries(live.spec.selector as Record<string, string>).every(
+            ([k, v]) => o.spec.template.metadata.labels[k] === v,
+          ),
+      );
+      expect(matches.map((d) => d.metadata.name)).toEqual([`api-${live.spec.selector.slot}`]);
+      for (const slot of ['blue', 'green']) {
+        const d = find(objs, 'Deployment', `api-${slot}`)!;
+        expect(d.spec.selector.matchLabels.slot).toBe(slot);
+        expect(find(objs, 'Service', `api-${slot}`)!.spec.selector.slot).toBe(slot);
+      }
+      // The live Service is not scraped; the slot Services are (no double counting).
+      expect(live.metadata.labels?.['missionlink.io/metrics']).toBeUndefined();
+      const kustomization = readFileSync(
+        path.join(DEPLOY, 'overlays/prod/kustomization.yaml'),
+        'utf8',
+      );
+      for (const name of ['missionlink-blue', 'missionlink-green'])
+        expect(kustomization).toContain(`- name: ${name}\n`);
+    });
+  });
+
+  it('labels the namespaces the admission policies key on', () => {
+    const namespaces = rendered.cluster!.filter((o) => o.kind === 'Namespace');
+    for (const [env, ns] of Object.entries(OVERLAYS)) {
+      const n = namespaces.find((o) => o.metadata.name === ns);
+      expect(n?.metadata.labels?.['missionlink.io/environment']).toBe(env);
+      expect(n?.metadata.labels?.['missionlink.io/admission']).toBe('enforced');
+    }
+  });
+
+  it('syncs dev automatically (prune, selfHeal) and prod only by hand', () => {
+    const apps = rendered.argocd!.filter((o) => o.kind === 'Application');
+    const dev = apps.find((a) => a.spec.source.path === 'deploy/overlays/dev')!;
+    const prod = apps.find((a) => a.spec.source.path === 'deploy/overlays/prod')!;
+    expect(dev.spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true });
+    expect(dev.spec.destination.namespace).toBe(OVERLAYS.dev);
+    expect(prod.spec.syncPolicy.automated).toBeUndefined();
+    expect(prod.spec.destination.namespace).toBe(OVERLAYS.prod);
+    for (const a of apps)
+      expect(KUSTOMIZATIONS.map((k) => `deploy/${k}`)).toContain(a.spec.source.path);
+  });
+
+  it('commits nothing secret', () => {
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir)) {
+        if (entry === 'node_modules') continue;
+        const p = path.join(dir, entry);
+        if (statSync(p).isDirectory()) walk(p);
+        else if (/\.(ya?ml|json|ts|mjs|md)$/.test(entry)) files.push(p);
+      }
+    };
+    walk(DEPLOY);
+    const suspicious = [
+      /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
+      /"d"\s*:\s*"[A-Za-z0-9_-]{20,}"/,
+      /postgres(ql)?:\/\/[^:\s{]+:[^@\s{]+@/,
+      /AKIA[0-9A-Z]{16}/,
+      /^\s*(password|secret|token):\s*[^\s{"'|>][^\s]{5,}\s*$/im,
+    ];
+    const found = files.flatMap((f) =>
+      suspicious
+        .filter((re) => re.test(readFileSync(f, 'utf8')))
+        .map((re) => `${path.relative(DEPLOY, f)} ~ ${re}`),
+    );
+    expect(found).toEqual([]);
+  });
+});
