@@ -31,44 +31,6 @@ function assertAmount(amount: number) {
 }
 
 /**
- * Applies a balance change to one account. The guard sits in the UPDATE
- * itself, so the check and the write are one atomic step under the row lock.
- */
-async function applyDelta(
-  c: Queryable,
-  account: AccountRef,
-  side: 'debit' | 'credit',
-  delta: { pending: number; posted: number },
-): Promise<void> {
-  if (side === 'debit') {
-    const { rowCount } = await c.query(
-      `UPDATE accounts SET debits_pending = debits_pending + $2, debits_posted = debits_posted + $3
-        WHERE id = $1
-          AND (flags & 1 = 0 OR debits_pending + debits_posted + $2 + $3 <= credits_posted)`,
-      [account.id, delta.pending, delta.posted],
-    );
-    if (rowCount !== 1) throw new LedgerError('exceeds_credits', `account ${account.id} has not enough balance`);
-  } else {
-    await c.query(
-      `UPDATE accounts SET credits_pending = credits_pending + $2, credits_posted = credits_posted + $3 WHERE id = $1`,
-      [account.id, delta.pending, delta.posted],
-    );
-  }
-}
-
-/** Updates the two accounts of a transfer in lock order (rank, id). */
-async function applyBoth(
-  c: Queryable,
-  debit: AccountRef,
-  credit: AccountRef,
-  delta: { debit: { pending: number; posted: number }; credit: { pending: number; posted: number } },
-) {
-  const order: ['debit' | 'credit', AccountRef][] = [['debit', debit], ['credit', credit]];
-  order.sort(([, a], [, b]) => rankOf(a.code) - rankOf(b.code) || (a.id < b.id ? -1 : 1));
-  for (const [side, account] of order) await applyDelta(c, account, side, delta[side]);
-}
-
-/**
  * Locks accounts in (rank, id) order, for a transaction that goes on to
  * write several transfers over them: taken up front, its locks can't form a
  * cycle with another writer's. NO KEY UPDATE, the lock a balance UPDATE
@@ -78,37 +40,33 @@ export async function lockAccounts(c: Queryable, ids: readonly string[]): Promis
   await c.query(`SELECT a.id FROM accounts a WHERE a.id = ANY($1::uuid[]) ORDER BY ${RANK_SQL('a')}, a.id FOR NO KEY UPDATE`, [uuidArray(ids)]);
 }
 
+/** Error codes ledger_create_transfer (migrations/funding) raises. */
+const REFUSED = { ML001: 'exceeds_credits', ML002: 'exists_with_different_fields' } as const;
+
 /**
  * Creates a single-phase (posted) or pending transfer inside the caller's
- * transaction. The same id with the same fields is "exists" (no effect);
- * with other fields it is an error.
+ * transaction, in one round trip (the SQL function ledger_create_transfer
+ * holds the steps). The same id with the same fields is "exists" (no
+ * effect); with other fields it is an error. A refused transfer fails the
+ * statement, so the caller's transaction can only roll back.
  * @example await createTransfer(c, { id, debit: wallet, credit: escrow, amount: 5000, code: 'pledge_hold', pending: true });
  */
 export async function createTransfer(c: Queryable, t: TransferInput): Promise<'created' | 'exists'> {
   assertAmount(t.amount);
   if (t.debit.ledger !== t.credit.ledger) throw new LedgerError('ledger_mismatch', 'accounts are on different ledgers');
-  const flags = t.pending ? PENDING : 0;
-  const inserted = await c.query(
-    `INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, ledger, code, flags, mission_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
-    [t.id, t.debit.id, t.credit.id, t.amount, t.debit.ledger, t.code, flags, t.missionId ?? null],
-  );
-  if (inserted.rowCount === 0) {
-    const { rows } = await c.query<{ d: string; cr: string; amount: number; code: string; flags: number }>(
-      'SELECT debit_account_id AS d, credit_account_id AS cr, amount, code, flags FROM transfers WHERE id = $1',
-      [t.id],
-    );
-    const e = rows[0]!;
-    if (e.d === t.debit.id && e.cr === t.credit.id && e.amount === t.amount && e.code === t.code && e.flags === flags) return 'exists';
-    throw new LedgerError('exists_with_different_fields', `transfer ${t.id} exists with different fields`);
+  const debitFirst = rankOf(t.debit.code) - rankOf(t.credit.code) || (t.debit.id < t.credit.id ? -1 : 1);
+  try {
+    const { rows } = await c.query<{ result: 'created' | 'exists' }>({
+      name: 'ledger-create-transfer',
+      text: 'SELECT ledger_create_transfer($1, $2, $3, $4, $5, $6, $7, $8, $9) AS result',
+      values: [t.id, t.debit.id, t.credit.id, t.amount, t.debit.ledger, t.code, t.pending ? PENDING : 0, t.missionId ?? null, debitFirst < 0],
+    });
+    return rows[0]!.result;
+  } catch (err) {
+    const reason = REFUSED[(err as { code?: string }).code as keyof typeof REFUSED];
+    if (reason) throw new LedgerError(reason, (err as Error).message);
+    throw err;
   }
-  const key = t.pending ? 'pending' : 'posted';
-  const zero = { pending: 0, posted: 0 };
-  await applyBoth(c, t.debit, t.credit, {
-    debit: { ...zero, [key]: t.amount },
-    credit: { ...zero, [key]: t.amount },
-  });
-  return 'created';
 }
 
 export interface Resolution {

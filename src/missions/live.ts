@@ -1,12 +1,11 @@
 import type { ServerResponse } from 'node:http';
 import client from 'prom-client';
 import type { Bus, BusEvent } from '../platform/bus.ts';
-import type { Pool, Queryable } from '../platform/db.ts';
+import { tx, type Pool, type Queryable } from '../platform/db.ts';
 import type { Logger } from '../platform/log.ts';
 import { PollingLoop } from '../platform/loop.ts';
-import { poolsOf } from '../predictions/service.ts';
-import { missionTotals } from './service.ts';
-import { consumeOnce } from '../platform/outbox.ts';
+import { poolsOfMany } from '../predictions/service.ts';
+import { missionTotalsOf } from './service.ts';
 
 export type LiveType = 'pledge' | 'state' | 'prediction';
 
@@ -45,31 +44,78 @@ interface Subscriber {
   round: number;
 }
 
-/** Turns a bus event into the public live event, with totals read after commit. */
-async function liveEventOf(c: Queryable, e: BusEvent): Promise<{ type: LiveType; data: Record<string, unknown> } | null> {
-  const p = e.payload as { missionId: string; pledgeId?: string; amount?: number; backerName?: string; state?: string };
-  const missionId = p.missionId as string;
-  if (e.topic === 'pledge.held') {
-    const totals = await missionTotals(c, missionId);
-    return { type: 'pledge', data: { missionId, pledgeId: p.pledgeId, amount: p.amount, backerName: p.backerName, ...totals } };
-  }
-  if (e.topic.startsWith('prediction.')) {
-    const pools = await poolsOf(c, missionId);
-    return { type: 'prediction', data: { missionId, pools, ...(p.state ? { state: p.state } : {}) } };
-  }
-  const { rows } = await c.query<{ deadline: Date | null; decided_at: Date | null; settled_at: Date | null }>('SELECT deadline, decided_at, settled_at FROM missions WHERE id = $1', [missionId]);
-  const m = rows[0];
-  if (!m) return null;
-  return {
-    type: 'state',
-    data: {
-      missionId,
-      state: p.state,
-      deadline: m.deadline?.toISOString() ?? null,
-      ...(e.topic === 'mission.settled' ? { settled: true, settledAt: m.settled_at?.toISOString() ?? null } : {}),
-    },
-  };
+interface LivePayload {
+  missionId: string;
+  channel: string;
+  pledgeId?: string;
+  amount?: number;
+  backerName?: string;
+  state?: string;
 }
+
+/**
+ * Turns a batch of bus events into public live events, with totals, pools and
+ * mission times read after their commits: one query per kind of fact for the
+ * whole batch, however many events it holds.
+ */
+async function liveEventsOf(c: Queryable, events: BusEvent[]): Promise<(LiveRow & { eventId: string })[]> {
+  const ids = (pick: (e: BusEvent) => boolean) => [...new Set(events.filter(pick).map((e) => (e.payload as unknown as LivePayload).missionId))];
+  const isPledge = (e: BusEvent) => e.topic === 'pledge.held';
+  const isPrediction = (e: BusEvent) => e.topic.startsWith('prediction.');
+  const isState = (e: BusEvent) => !isPledge(e) && !isPrediction(e);
+  const [totals, pools, times] = await Promise.all([
+    missionTotalsOf(c, ids(isPledge)),
+    poolsOfMany(c, ids(isPrediction)),
+    missionTimesOf(c, ids(isState)),
+  ]);
+  const out: (LiveRow & { eventId: string })[] = [];
+  for (const e of events) {
+    const p = e.payload as unknown as LivePayload;
+    const row = { eventId: e.id, seq: 0, mission_id: p.missionId, channel: p.channel };
+    if (isPledge(e)) {
+      const t = totals.get(p.missionId) ?? { pledgedAmount: 0, backerCount: 0 };
+      out.push({ ...row, type: 'pledge', data: { missionId: p.missionId, pledgeId: p.pledgeId, amount: p.amount, backerName: p.backerName, ...t } });
+    } else if (isPrediction(e)) {
+      const pool = pools.get(p.missionId) ?? { SUCCEEDED: 0, FAILED: 0 };
+      out.push({ ...row, type: 'prediction', data: { missionId: p.missionId, pools: pool, ...(p.state ? { state: p.state } : {}) } });
+    } else {
+      const m = times.get(p.missionId);
+      if (!m) continue;
+      out.push({
+        ...row,
+        type: 'state',
+        data: {
+          missionId: p.missionId,
+          state: p.state,
+          deadline: m.deadline?.toISOString() ?? null,
+          ...(e.topic === 'mission.settled' ? { settled: true, settledAt: m.settled_at?.toISOString() ?? null } : {}),
+        },
+      });
+    }
+  }
+  return out;
+}
+
+async function missionTimesOf(c: Queryable, missionIds: string[]) {
+  const times = new Map<string, { deadline: Date | null; settled_at: Date | null }>();
+  if (missionIds.length === 0) return times;
+  const { rows } = await c.query<{ id: string; deadline: Date | null; settled_at: Date | null }>(
+    'SELECT id, deadline, settled_at FROM missions WHERE id = ANY($1::uuid[])',
+    [missionIds],
+  );
+  for (const r of rows) times.set(r.id, r);
+  return times;
+}
+
+/** Pending events of the writer, each resolved once its batch committed. */
+interface Appending {
+  event: BusEvent;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** Events appended to live_events per transaction, at most. */
+const APPEND_BATCH = 500;
 
 /**
  * Live mission events for SSE. One consumer appends each event once to
@@ -87,6 +133,8 @@ export class LiveHub {
   private readonly loop: PollingLoop;
   private readonly clients: client.Gauge;
   private readonly dropped: client.Counter;
+  private readonly appending: Appending[] = [];
+  private flushing: Promise<void> | null = null;
 
   constructor(private readonly deps: { pool: Pool; bus: Bus; log: Logger; registry: client.Registry; pollMs?: number; heartbeatMs?: number }) {
     this.clients = new client.Gauge({ name: 'missionlink_sse_clients', help: 'Connected live-event clients', registers: [deps.registry] });
@@ -94,17 +142,53 @@ export class LiveHub {
     this.loop = new PollingLoop('live tail', () => this.tail(), deps.log, deps.pollMs ?? 250);
   }
 
-  /** The writer side: one row per event, exactly once across all processes. */
+  /**
+   * The writer side: one row per event, exactly once across all processes
+   * (UNIQUE(event_id) absorbs redeliveries). Events arriving together are
+   * appended together, in one transaction (a group commit); each handler
+   * returns only once its event is committed, so the bus never loses one.
+   */
   subscribe(): void {
-    this.deps.bus.subscribe('live', TOPICS, async (event) => {
-      await consumeOnce(this.deps.pool, 'live', event.id, async (c) => {
-        await c.query('SELECT pg_advisory_xact_lock($1)', [LIVE_LOCK]);
-        const live = await liveEventOf(c, event);
-        if (!live) return;
-        const p = event.payload as { missionId: string; channel: string };
-        await c.query('INSERT INTO live_events (event_id, mission_id, channel, type, data) VALUES ($1, $2, $3, $4, $5)', [event.id, p.missionId, p.channel, live.type, JSON.stringify(live.data)]);
-      });
+    this.deps.bus.subscribe('live', TOPICS, (event) => this.append(event));
+  }
+
+  private append(event: BusEvent): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.appending.push({ event, resolve, reject });
+      this.flushing ??= this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    // Runs while events keep arriving; whatever came in during a commit
+    // becomes the next batch.
+    while (this.appending.length > 0) {
+      const batch = this.appending.splice(0, APPEND_BATCH);
+      try {
+        await this.appendBatch(batch.map((b) => b.event));
+        for (const b of batch) b.resolve();
+      } catch (err) {
+        for (const b of batch) b.reject(err);
+      }
       this.poke();
+    }
+    this.flushing = null;
+  }
+
+  private async appendBatch(events: BusEvent[]): Promise<void> {
+    await tx(this.deps.pool, async (c) => {
+      // One writer at a time: seq order is then commit order, and a tailer
+      // that has read seq n never misses a smaller one committed later.
+      await c.query({ name: 'live-lock', text: 'SELECT pg_advisory_xact_lock($1)', values: [LIVE_LOCK] });
+      const rows = await liveEventsOf(c, events);
+      if (rows.length === 0) return;
+      await c.query(
+        `INSERT INTO live_events (event_id, mission_id, channel, type, data)
+         SELECT e, m, ch, t, d FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[]) WITH ORDINALITY AS u(e, m, ch, t, d, n)
+          ORDER BY n
+         ON CONFLICT (event_id) DO NOTHING`,
+        [rows.map((r) => r.eventId), rows.map((r) => r.mission_id), rows.map((r) => r.channel), rows.map((r) => r.type), rows.map((r) => JSON.stringify(r.data))],
+      );
     });
   }
 

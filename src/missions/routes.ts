@@ -61,7 +61,8 @@ const PledgeSchema = z.object({
 const MissionParams = z.strictObject({ id: z.string().max(100) });
 const known = (id: string) => {
   if (!Uuid.safeParse(id).success) throw new AppError('NOT_FOUND', 'No such mission');
-  return id;
+  // One spelling per mission: its advisory lock is keyed on the text.
+  return id.toLowerCase();
 };
 // Like mission ids: a handle that cannot exist is simply unknown (404, see ChannelService.row).
 const HandleParams = z.strictObject({ handle: z.string().max(100) });

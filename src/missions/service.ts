@@ -100,12 +100,27 @@ const MISSION_WITH_TOTALS = `
         FROM mission_totals WHERE mission_id = m.id) t ON true`;
 
 /** Pledged total and backer count of a mission, summed over its slots. */
-export async function missionTotals(c: Queryable, missionId: string): Promise<{ pledgedAmount: number; backerCount: number }> {
-  const { rows } = await c.query<{ amount: number; backers: number }>(
-    'SELECT coalesce(sum(amount), 0)::bigint AS amount, coalesce(sum(backers), 0)::bigint AS backers FROM mission_totals WHERE mission_id = $1',
-    [missionId],
-  );
-  return { pledgedAmount: Number(rows[0]!.amount), backerCount: Number(rows[0]!.backers) };
+export async function missionTotals(c: Queryable, missionId: string): Promise<MissionTotals> {
+  return (await missionTotalsOf(c, [missionId])).get(missionId) ?? { pledgedAmount: 0, backerCount: 0 };
+}
+
+export interface MissionTotals {
+  pledgedAmount: number;
+  backerCount: number;
+}
+
+/** Totals of several missions in one query (the live writer's batches). */
+export async function missionTotalsOf(c: Queryable, missionIds: string[]): Promise<Map<string, MissionTotals>> {
+  const totals = new Map<string, MissionTotals>();
+  if (missionIds.length === 0) return totals;
+  const { rows } = await c.query<{ mission_id: string; amount: number; backers: number }>({
+    name: 'mission-totals-of',
+    text: `SELECT mission_id, sum(amount)::bigint AS amount, sum(backers)::bigint AS backers
+             FROM mission_totals WHERE mission_id = ANY($1::uuid[]) GROUP BY mission_id`,
+    values: [missionIds],
+  });
+  for (const r of rows) totals.set(r.mission_id, { pledgedAmount: Number(r.amount), backerCount: Number(r.backers) });
+  return totals;
 }
 
 /** Hooks other modules attach to mission transitions, run inside the same transaction. */
@@ -217,8 +232,13 @@ export class MissionService {
       if (replay) return replay;
       // FOR SHARE: pledges don't block each other, but a decision (FOR UPDATE)
       // waits for them, and they wait for it (queued fairly, see lockMission).
-      await lockMission(c, missionId, 'shared');
-      const { rows } = await c.query<MissionRow>('SELECT * FROM missions WHERE id = $1 FOR SHARE', [missionId]);
+      // The shared advisory lock (see lockMission) and the row, in one round trip.
+      const { rows } = await c.query<MissionRow>({
+        name: 'pledge-mission',
+        text: `SELECT m.* FROM (SELECT pg_advisory_xact_lock_shared(${MISSION_LOCK_CLASS}, hashtext($2))) AS lock, missions m
+                WHERE m.id = $1 FOR SHARE OF m`,
+        values: [missionId, missionId],
+      });
       const m = rows[0];
       if (!m) throw new AppError('NOT_FOUND', 'No such mission');
       if (m.channel_owner_id === userId) throw new AppError('FORBIDDEN', 'Streamers cannot back missions of their own channel');
@@ -264,19 +284,22 @@ export class MissionService {
       }
       throw err;
     }
-    await c.query(
-      `INSERT INTO pledges (id, mission_id, backer_id, backer_name, amount, hold_transfer_id, wallet_account_id, escrow_account_id, status, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'HELD', $9)`,
-      [pledgeId, m.id, userId, backerName, amount, holdId, wallet.id, escrow.id, at],
-    );
-    const fresh = await c.query('INSERT INTO mission_backers (mission_id, backer_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [m.id, userId]);
-    await c.query(
-      'UPDATE mission_totals SET amount = amount + $3, pledges = pledges + 1, backers = backers + $4 WHERE mission_id = $1 AND slot = $2',
-      [m.id, slot, amount, fresh.rowCount],
-    );
+    // The pledge, its backer, the slot's totals and the outbox row (as
+    // enqueueEvent writes it) in one statement.
+    await c.query({
+      name: 'pledge-record',
+      text: `WITH p AS (
+               INSERT INTO pledges (id, mission_id, backer_id, backer_name, amount, hold_transfer_id, wallet_account_id, escrow_account_id, status, created_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'HELD', $9)),
+             b AS (INSERT INTO mission_backers (mission_id, backer_id) VALUES ($2, $3) ON CONFLICT DO NOTHING RETURNING 1),
+             t AS (UPDATE mission_totals SET amount = amount + $5, pledges = pledges + 1, backers = backers + (SELECT count(*) FROM b)
+                    WHERE mission_id = $2 AND slot = $10)
+             INSERT INTO outbox (id, topic, key, payload) VALUES ($11, 'pledge.held', $12, $13)`,
+      values: [pledgeId, m.id, userId, backerName, amount, holdId, wallet.id, escrow.id, at, slot, uuidv7(), m.id,
+        JSON.stringify({ missionId: m.id, channel: m.channel, pledgeId, amount, backerName })],
+    });
     // No totals here: a sum read inside this transaction can miss a concurrent
     // pledge; the live consumer reads them after commit (missionTotals).
-    await enqueueEvent(c, 'pledge.held', m.id, { missionId: m.id, channel: m.channel, pledgeId, amount, backerName });
     const pledge: Pledge = { id: pledgeId, missionId: m.id, amount, status: 'HELD', backerName, createdAt: at.toISOString() };
     return { pledge, accounts: [[`wallet:${userId}`, wallet], [`escrow:${escrowOwner}`, escrow]] };
   }

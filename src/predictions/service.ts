@@ -202,12 +202,22 @@ export class PredictionService {
 
 /** Current pool totals of a prediction. */
 export async function poolsOf(c: Queryable, missionId: string): Promise<Record<Side, number>> {
-  const { rows } = await c.query<{ side: Side; points: number }>(
-    'SELECT side, sum(points)::bigint AS points FROM prediction_totals WHERE mission_id = $1 GROUP BY side',
-    [missionId],
+  return (await poolsOfMany(c, [missionId])).get(missionId) ?? { SUCCEEDED: 0, FAILED: 0 };
+}
+
+/** Pools of several missions in one query (the live writer's batches). */
+export async function poolsOfMany(c: Queryable, missionIds: string[]): Promise<Map<string, Record<Side, number>>> {
+  const pools = new Map<string, Record<Side, number>>();
+  if (missionIds.length === 0) return pools;
+  const { rows } = await c.query<{ mission_id: string; side: Side; points: number }>(
+    'SELECT mission_id, side, sum(points)::bigint AS points FROM prediction_totals WHERE mission_id = ANY($1::uuid[]) GROUP BY mission_id, side',
+    [missionIds],
   );
-  const pools: Record<Side, number> = { SUCCEEDED: 0, FAILED: 0 };
-  for (const r of rows) pools[r.side] = Number(r.points);
+  for (const r of rows) {
+    let p = pools.get(r.mission_id);
+    if (!p) pools.set(r.mission_id, (p = { SUCCEEDED: 0, FAILED: 0 }));
+    p[r.side] = Number(r.points);
+  }
   return pools;
 }
 
