@@ -135,6 +135,10 @@ export interface ServerUnderTest {
  * loopback port with a throwaway DATA_DIR; resolves once /readyz is 200.
  * @example const server = await startServer({ BENCH_BARE_ROUTE: '1' }); … await server.stop();
  */
+function serverNodeArgs(): string[] {
+  return (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+}
+
 export async function startServer(
   env: Record<string, string> = {},
   opts: { nodeArgs?: string[]; timeoutMs?: number } = {},
@@ -146,8 +150,9 @@ export async function startServer(
   const port = await freePort();
   const started = Date.now();
   const child = track(
-    // nodeArgs: e.g. ['--cpu-prof'] to profile the server under load.
-    spawn(process.execPath, [...(opts.nodeArgs ?? []), MISSIONLINK, 'start'], {
+    // nodeArgs, or BENCH_SERVER_NODE_ARGS for every scenario: e.g.
+    // '--cpu-prof --cpu-prof-dir=/some/dir' to profile the server under load.
+    spawn(process.execPath, [...(opts.nodeArgs ?? serverNodeArgs()), MISSIONLINK, 'start'], {
       cwd: REPO_ROOT,
       env: {
         ...process.env,

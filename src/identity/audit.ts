@@ -44,10 +44,11 @@ function rowHash(r: { seq: number; at: Date; action: string; userId: string | nu
  * @example await appendAudit(client, { action: 'login', userId, ip });
  */
 export async function appendAudit(client: Queryable, entry: AuditEntry): Promise<void> {
-  await client.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
-  const last = await client.query<{ seq: number; hash: string }>(
-    'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
-  );
+  await client.query({ name: 'audit-lock', text: 'SELECT pg_advisory_xact_lock($1)', values: [AUDIT_LOCK] });
+  const last = await client.query<{ seq: number; hash: string }>({
+    name: 'audit-last',
+    text: 'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
+  });
   const prev = last.rows[0];
   const row = {
     seq: (prev?.seq ?? 0) + 1,
@@ -58,11 +59,12 @@ export async function appendAudit(client: Queryable, entry: AuditEntry): Promise
     details: entry.details ?? {},
     prevHash: prev?.hash ?? GENESIS,
   };
-  await client.query(
-    `INSERT INTO audit_log (seq, at, action, user_id, ip, details, prev_hash, hash)
+  await client.query({
+    name: 'audit-append',
+    text: `INSERT INTO audit_log (seq, at, action, user_id, ip, details, prev_hash, hash)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [row.seq, row.at, row.action, row.userId, row.ip, JSON.stringify(row.details), row.prevHash, rowHash(row)],
-  );
+    values: [row.seq, row.at, row.action, row.userId, row.ip, JSON.stringify(row.details), row.prevHash, rowHash(row)],
+  });
 }
 
 /** Appends in a transaction of its own. */

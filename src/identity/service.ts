@@ -136,7 +136,11 @@ export class IdentityService {
       // Throttle state and the account are read in parallel: one round trip of latency.
       const [state, found] = await Promise.all([
         this.throttle.state(pool, email, ctx.ip),
-        pool.query<UserRow>('SELECT id, email, display_name, password_hash, created_at FROM users WHERE email = $1', [email]),
+        pool.query<UserRow>({
+          name: 'user-by-email',
+          text: 'SELECT id, email, display_name, password_hash, created_at FROM users WHERE email = $1',
+          values: [email],
+        }),
       ]);
       const blocked = state.blocked;
       if (blocked) {
@@ -263,11 +267,12 @@ export class IdentityService {
 
   private async insertRefreshToken(c: { query: Pool['query'] }, userId: string, familyId: string): Promise<string> {
     const token = randomBytes(32).toString('base64url');
-    await c.query(
-      `INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, expires_at)
+    await c.query({
+      name: 'refresh-token-insert',
+      text: `INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, expires_at)
        VALUES ($1, $2, $3, $4, now() + make_interval(days => $5))`,
-      [uuidv7(), familyId, userId, sha256(token), REFRESH_TOKEN_TTL_DAYS],
-    );
+      values: [uuidv7(), familyId, userId, sha256(token), REFRESH_TOKEN_TTL_DAYS],
+    });
     return token;
   }
 

@@ -60,11 +60,12 @@ export class LoginThrottle {
   /** `blocked`, plus whether this account has failures counted from this address. */
   async state(q: Queryable, email: string, ip: string): Promise<{ blocked: Blocked | null; accountFailures: boolean }> {
     const keys = keysFor(email, ip);
-    const { rows } = await q.query<{ key: string; failures: number; age: number }>(
-      `SELECT key, failures, extract(epoch FROM now() - window_start)::float8 AS age
-         FROM login_throttle WHERE key = ANY($1)`,
-      [Object.values(keys)],
-    );
+    const { rows } = await q.query<{ key: string; failures: number; age: number }>({
+      name: 'throttle-state',
+      text: `SELECT key, failures, extract(epoch FROM now() - window_start)::float8 AS age
+               FROM login_throttle WHERE key = ANY($1)`,
+      values: [Object.values(keys)],
+    });
     const accountFailures = rows.some((r) => r.key === keys.account);
     for (const limit of LIMITS) {
       const row = rows.find((r) => r.key === keys[limit.scope]);

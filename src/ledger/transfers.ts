@@ -43,6 +43,37 @@ export async function lockAccounts(c: Queryable, ids: readonly string[]): Promis
 /** Error codes ledger_create_transfer (migrations/funding) raises. */
 const REFUSED = { ML001: 'exceeds_credits', ML002: 'exists_with_different_fields' } as const;
 
+/** The LedgerError a failed statement that made a transfer stands for, if any. */
+export function ledgerErrorOf(err: unknown): LedgerError | null {
+  if (err instanceof LedgerError) return err;
+  const reason = REFUSED[(err as { code?: string } | null)?.code as keyof typeof REFUSED];
+  return reason ? new LedgerError(reason, (err as Error).message) : null;
+}
+
+/**
+ * The SQL call that makes one transfer (ledger_create_transfer), for a
+ * statement that does other writes in the same round trip. The arguments are
+ * SQL expressions (parameters, columns); code and ledger are literals.
+ * Evaluates to 'created' or 'exists'; a refused transfer fails the statement
+ * (see ledgerErrorOf).
+ * @example `SELECT ${transferCall({ id: '$1', debit: 'w.id', credit: 'e.id', amount: '$2', ledger: 'KRW', code: 'pledge_hold', pending: true, missionId: '$3', debitFirst: true })}`
+ */
+export function transferCall(a: {
+  id: string;
+  debit: string;
+  credit: string;
+  amount: string;
+  ledger: LedgerName;
+  code: string;
+  pending: boolean;
+  missionId: string;
+  /** Whether the debit account comes first in lock order (rank, id). */
+  debitFirst: boolean;
+}): string {
+  assert(/^[a-z_]+$/.test(a.code) && /^[A-Z]+$/.test(a.ledger), 'code and ledger are literals');
+  return `ledger_create_transfer(${a.id}::uuid, ${a.debit}, ${a.credit}, ${a.amount}::bigint, '${a.ledger}', '${a.code}', ${a.pending ? PENDING : 0}, ${a.missionId}::uuid, ${a.debitFirst})`;
+}
+
 /**
  * Creates a single-phase (posted) or pending transfer inside the caller's
  * transaction, in one round trip (the SQL function ledger_create_transfer
@@ -54,18 +85,16 @@ const REFUSED = { ML001: 'exceeds_credits', ML002: 'exists_with_different_fields
 export async function createTransfer(c: Queryable, t: TransferInput): Promise<'created' | 'exists'> {
   assertAmount(t.amount);
   if (t.debit.ledger !== t.credit.ledger) throw new LedgerError('ledger_mismatch', 'accounts are on different ledgers');
-  const debitFirst = rankOf(t.debit.code) - rankOf(t.credit.code) || (t.debit.id < t.credit.id ? -1 : 1);
+  const debitFirst = (rankOf(t.debit.code) - rankOf(t.credit.code) || (t.debit.id < t.credit.id ? -1 : 1)) < 0;
   try {
     const { rows } = await c.query<{ result: 'created' | 'exists' }>({
       name: 'ledger-create-transfer',
       text: 'SELECT ledger_create_transfer($1, $2, $3, $4, $5, $6, $7, $8, $9) AS result',
-      values: [t.id, t.debit.id, t.credit.id, t.amount, t.debit.ledger, t.code, t.pending ? PENDING : 0, t.missionId ?? null, debitFirst < 0],
+      values: [t.id, t.debit.id, t.credit.id, t.amount, t.debit.ledger, t.code, t.pending ? PENDING : 0, t.missionId ?? null, debitFirst],
     });
     return rows[0]!.result;
   } catch (err) {
-    const reason = REFUSED[(err as { code?: string }).code as keyof typeof REFUSED];
-    if (reason) throw new LedgerError(reason, (err as Error).message);
-    throw err;
+    throw ledgerErrorOf(err) ?? err;
   }
 }
 

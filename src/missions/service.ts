@@ -1,12 +1,12 @@
+import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { uuidv7 } from 'uuidv7';
-import { balancesOf, createTransfer, ensureAccount, ensureAccounts, LedgerError, type AccountRef } from '../ledger/index.ts';
+import { balancesOf, ensureAccount, ensureAccounts, ledgerErrorOf, transferCall } from '../ledger/index.ts';
 import { tx, type Client, type Pool, type Queryable } from '../platform/db.ts';
 import { AppError } from '../platform/errors.ts';
 import { claimKey, completeKey, type IdempotencyKey, type Outcome } from '../platform/idempotency.ts';
 import { decodeCursor, encodeCursor } from '../platform/ids.ts';
 import { enqueueEvent } from '../platform/outbox.ts';
-import { cashWallet } from '../wallet/service.ts';
 import type { Metrics } from '../platform/metrics.ts';
 import type { ChannelService } from './channels.ts';
 
@@ -162,16 +162,7 @@ export async function lockMission(c: Queryable, missionId: string, mode: 'shared
  * state (and are refused without holding anything).
  */
 export class MissionService {
-  /** Ids of accounts known to be committed: a wallet or escrow slot never changes id. */
-  private readonly committedAccounts = new Map<string, AccountRef>();
-
   constructor(private readonly deps: MissionDeps) {}
-
-  /** Called after a commit only: a rolled-back transaction may have created the accounts. */
-  private rememberAccounts(accounts: [string, AccountRef][]): void {
-    if (this.committedAccounts.size > 200_000) this.committedAccounts.clear();
-    for (const [key, ref] of accounts) this.committedAccounts.set(key, ref);
-  }
 
   private get pool() {
     return this.deps.pool;
@@ -208,14 +199,13 @@ export class MissionService {
       await ensureAccounts(c, 'KRW', 'mission_escrow', slots.map((s) => `${id}:${s}`));
       await c.query('INSERT INTO mission_totals (mission_id, slot) SELECT $1, s FROM unnest($2::int[]) AS s', [id, slots]);
       await enqueueEvent(c, 'mission.proposed', id, { missionId: id, channel: handle, state: 'PROPOSED' });
-      const { accounts } = await this.hold(c, { id, channel: handle }, userId, backerName, input.amount, now);
+      await this.hold(c, id, userId, backerName, input.amount, now);
       const mission = await this.load(c, id);
       const body = { mission };
       if (key) await completeKey(c, key, 201, body, id);
-      return { outcome: { status: 201, body, replayed: false }, accounts };
+      return { outcome: { status: 201, body, replayed: false } };
     });
     if ('outcome' in out) {
-      this.rememberAccounts(out.accounts);
       this.deps.eventsCommitted();
       this.deps.metrics?.pledges.inc({ kind: 'proposal' });
       this.deps.metrics?.pledgedKrw.inc({ kind: 'proposal' }, input.amount);
@@ -227,81 +217,93 @@ export class MissionService {
   /** Backs an open mission. Refused at or after the deadline, whatever the sweeper did. */
   async pledge(userId: string, missionId: string, amount: number, key: IdempotencyKey | undefined, arrivedAt: Date): Promise<Outcome<{ pledge: Pledge }>> {
     const backerName = await this.deps.displayNameOf(userId);
-    const out = await tx(this.pool, async (c) => {
-      const replay = await this.claim(c, key);
-      if (replay) return replay;
-      // FOR SHARE: pledges don't block each other, but a decision (FOR UPDATE)
-      // waits for them, and they wait for it (queued fairly, see lockMission).
-      // The shared advisory lock (see lockMission) and the row, in one round trip.
-      const { rows } = await c.query<MissionRow>({
-        name: 'pledge-mission',
-        text: `SELECT m.* FROM (SELECT pg_advisory_xact_lock_shared(${MISSION_LOCK_CLASS}, hashtext($2))) AS lock, missions m
-                WHERE m.id = $1 FOR SHARE OF m`,
-        values: [missionId, missionId],
+    let outcome: Outcome<{ pledge: Pledge }>;
+    if (key) {
+      const out = await tx(this.pool, async (c) => {
+        const replay = await this.claim(c, key);
+        if (replay) return replay;
+        const pledge = await this.hold(c, missionId, userId, backerName, amount, arrivedAt);
+        const body = { pledge };
+        await completeKey(c, key, 201, body, pledge.id);
+        return { status: 201, body, replayed: false };
       });
-      const m = rows[0];
-      if (!m) throw new AppError('NOT_FOUND', 'No such mission');
-      if (m.channel_owner_id === userId) throw new AppError('FORBIDDEN', 'Streamers cannot back missions of their own channel');
-      checkAmount(amount, m.min_amount, m.max_amount);
-      const open =
-        (m.state === 'PROPOSED' && arrivedAt < m.accept_deadline) || (m.state === 'ACTIVE' && m.deadline !== null && arrivedAt < m.deadline);
-      if (!open) throw new AppError('MISSION_NOT_OPEN', `The mission is ${m.state === 'ACTIVE' || m.state === 'PROPOSED' ? 'past its deadline' : m.state}; it takes no pledges`);
-      const { pledge, accounts } = await this.hold(c, m, userId, backerName, amount, arrivedAt);
-      const body = { pledge };
-      if (key) await completeKey(c, key, 201, body, pledge.id);
-      return { outcome: { status: 201, body, replayed: false }, accounts };
-    });
-    if ('outcome' in out) {
-      this.rememberAccounts(out.accounts);
-      this.deps.eventsCommitted();
-      this.deps.metrics?.pledges.inc({ kind: 'pledge' });
-      this.deps.metrics?.pledgedKrw.inc({ kind: 'pledge' }, amount);
-      return out.outcome;
+      if (out.replayed) return out as Outcome<{ pledge: Pledge }>;
+      outcome = out as Outcome<{ pledge: Pledge }>;
+    } else {
+      // Without a key the pledge is a single statement: its own transaction.
+      outcome = { status: 201, body: { pledge: await this.hold(this.pool, missionId, userId, backerName, amount, arrivedAt) }, replayed: false };
     }
-    return out as Outcome<{ pledge: Pledge }>;
+    this.deps.eventsCommitted();
+    this.deps.metrics?.pledges.inc({ kind: 'pledge' });
+    this.deps.metrics?.pledgedKrw.inc({ kind: 'pledge' }, amount);
+    return outcome;
   }
 
-  /** Holds `amount` from the backer's wallet in one of the mission's escrow slots. */
-  private async hold(
-    c: Client,
-    m: { id: string; channel: string },
-    userId: string,
-    backerName: string,
-    amount: number,
-    at: Date,
-  ): Promise<{ pledge: Pledge; accounts: [string, AccountRef][] }> {
+  /**
+   * Holds `amount` from the backer's wallet in one of the mission's escrow
+   * slots, in one statement (one round trip): the mission's shared lock and
+   * row (FOR SHARE: pledges don't block each other, but a decision, FOR
+   * UPDATE, waits for them and they wait for it; queued fairly, see
+   * lockMission), the checks, the hold (ledger_create_transfer, whose refusal
+   * fails the statement), then the pledge, its backer, the slot's totals and
+   * the outbox row as enqueueEvent writes it. When a check fails nothing is
+   * written and the mission row comes back to explain why.
+   */
+  private async hold(c: Queryable, missionId: string, userId: string, backerName: string, amount: number, at: Date): Promise<Pledge> {
     const slot = randomInt(ESCROW_SLOTS);
-    const escrowOwner = `${m.id}:${slot}`;
-    const wallet = this.committedAccounts.get(`wallet:${userId}`) ?? (await cashWallet(c, userId));
-    const escrow = this.committedAccounts.get(`escrow:${escrowOwner}`) ?? (await ensureAccount(c, 'KRW', 'mission_escrow', escrowOwner));
     const pledgeId = uuidv7();
     const holdId = uuidv7();
+    let rows: (MissionRow & { held: number; has_wallet: boolean })[];
     try {
-      await createTransfer(c, { id: holdId, debit: wallet, credit: escrow, amount, code: 'pledge_hold', pending: true, missionId: m.id });
+      ({ rows } = await c.query({
+        name: 'pledge-hold',
+        text: `WITH m AS (
+                 SELECT m.* FROM (SELECT pg_advisory_xact_lock_shared(${MISSION_LOCK_CLASS}, hashtext($2))) AS lock, missions m
+                  WHERE m.id = $1 FOR SHARE OF m),
+               ok AS (
+                 SELECT m.id, m.channel FROM m
+                  WHERE m.channel_owner_id <> $3 AND $5 BETWEEN m.min_amount AND m.max_amount
+                    AND ((m.state = 'PROPOSED' AND $9 < m.accept_deadline) OR (m.state = 'ACTIVE' AND $9 < m.deadline))),
+               w AS (SELECT id FROM accounts WHERE ledger = 'KRW' AND code = 'user_wallet' AND owner = $12),
+               e AS (SELECT id FROM accounts WHERE ledger = 'KRW' AND code = 'mission_escrow' AND owner = $11),
+               t AS (
+                 SELECT ok.id AS mission_id, ok.channel, w.id AS wallet_id, e.id AS escrow_id,
+                        ${transferCall({ id: '$6', debit: 'w.id', credit: 'e.id', amount: '$5', ledger: 'KRW', code: 'pledge_hold', pending: true, missionId: 'ok.id', debitFirst: true })} AS result
+                   FROM ok, w, e),
+               p AS (
+                 INSERT INTO pledges (id, mission_id, backer_id, backer_name, amount, hold_transfer_id, wallet_account_id, escrow_account_id, status, created_at)
+                 SELECT $7, t.mission_id, $3, $4, $5, $6, t.wallet_id, t.escrow_id, 'HELD', $9 FROM t),
+               b AS (INSERT INTO mission_backers (mission_id, backer_id) SELECT t.mission_id, $3 FROM t ON CONFLICT DO NOTHING RETURNING 1),
+               totals AS (
+                 UPDATE mission_totals SET amount = amount + $5, pledges = pledges + 1, backers = backers + (SELECT count(*) FROM b)
+                  WHERE mission_id = (SELECT t.mission_id FROM t) AND slot = $10),
+               o AS (
+                 INSERT INTO outbox (id, topic, key, payload)
+                 SELECT $8, 'pledge.held', t.mission_id::text,
+                        jsonb_build_object('missionId', t.mission_id, 'channel', t.channel, 'pledgeId', $7::uuid, 'amount', $5::bigint, 'backerName', $4::text)
+                   FROM t)
+               SELECT m.*, (SELECT count(*) FROM t)::int AS held, EXISTS (SELECT 1 FROM w) AS has_wallet FROM m`,
+        values: [missionId, missionId, userId, backerName, amount, holdId, pledgeId, uuidv7(), at, slot, `${missionId}:${slot}`, userId],
+      }));
     } catch (err) {
-      if (err instanceof LedgerError && err.reason === 'exceeds_credits') {
+      if (ledgerErrorOf(err)?.reason === 'exceeds_credits') {
         throw new AppError('INSUFFICIENT_FUNDS', `Not enough available cash for ${amount} KRW; charge your wallet first`);
       }
       throw err;
     }
-    // The pledge, its backer, the slot's totals and the outbox row (as
-    // enqueueEvent writes it) in one statement.
-    await c.query({
-      name: 'pledge-record',
-      text: `WITH p AS (
-               INSERT INTO pledges (id, mission_id, backer_id, backer_name, amount, hold_transfer_id, wallet_account_id, escrow_account_id, status, created_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'HELD', $9)),
-             b AS (INSERT INTO mission_backers (mission_id, backer_id) VALUES ($2, $3) ON CONFLICT DO NOTHING RETURNING 1),
-             t AS (UPDATE mission_totals SET amount = amount + $5, pledges = pledges + 1, backers = backers + (SELECT count(*) FROM b)
-                    WHERE mission_id = $2 AND slot = $10)
-             INSERT INTO outbox (id, topic, key, payload) VALUES ($11, 'pledge.held', $12, $13)`,
-      values: [pledgeId, m.id, userId, backerName, amount, holdId, wallet.id, escrow.id, at, slot, uuidv7(), m.id,
-        JSON.stringify({ missionId: m.id, channel: m.channel, pledgeId, amount, backerName })],
-    });
+    const m = rows[0];
+    if (!m) throw new AppError('NOT_FOUND', 'No such mission');
+    if (!m.held) {
+      if (m.channel_owner_id === userId) throw new AppError('FORBIDDEN', 'Streamers cannot back missions of their own channel');
+      checkAmount(amount, m.min_amount, m.max_amount);
+      const open = (m.state === 'PROPOSED' && at < m.accept_deadline) || (m.state === 'ACTIVE' && m.deadline !== null && at < m.deadline);
+      if (!open) throw new AppError('MISSION_NOT_OPEN', `The mission is ${m.state === 'ACTIVE' || m.state === 'PROPOSED' ? 'past its deadline' : m.state}; it takes no pledges`);
+      if (!m.has_wallet) throw new AppError('INSUFFICIENT_FUNDS', `Not enough available cash for ${amount} KRW; charge your wallet first`);
+      assert.fail(`mission ${missionId} passed every check but its pledge was not held (escrow slot ${slot} missing?)`);
+    }
     // No totals here: a sum read inside this transaction can miss a concurrent
     // pledge; the live consumer reads them after commit (missionTotals).
-    const pledge: Pledge = { id: pledgeId, missionId: m.id, amount, status: 'HELD', backerName, createdAt: at.toISOString() };
-    return { pledge, accounts: [[`wallet:${userId}`, wallet], [`escrow:${escrowOwner}`, escrow]] };
+    return { id: pledgeId, missionId: m.id, amount, status: 'HELD', backerName, createdAt: at.toISOString() };
   }
 
   private async claim(c: Client, key: IdempotencyKey | undefined): Promise<Outcome<never> | undefined> {
