@@ -149,7 +149,7 @@ export class LiveHub {
    * returns only once its event is committed, so the bus never loses one.
    */
   subscribe(): void {
-    this.deps.bus.subscribe('live', TOPICS, (event) => this.append(event));
+    this.deps.bus.subscribe('live', TOPICS, (event) => this.append(event), { keepsOrder: true });
   }
 
   private append(event: BusEvent): Promise<void> {
@@ -160,8 +160,10 @@ export class LiveHub {
   }
 
   private async flush(): Promise<void> {
-    // Runs while events keep arriving; whatever came in during a commit
-    // becomes the next batch.
+    // Starts after the current turn, so events handed over together (a relay
+    // pass) make one batch; then runs while events keep arriving, whatever
+    // came in during a commit becoming the next batch.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     while (this.appending.length > 0) {
       const batch = this.appending.splice(0, APPEND_BATCH);
       try {

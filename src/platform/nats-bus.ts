@@ -1,7 +1,7 @@
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, StorageType, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import client from 'prom-client';
-import type { Bus, BusEvent, Handler } from './bus.ts';
+import type { Bus, BusEvent, Handler, Published } from './bus.ts';
 import type { Logger } from './log.ts';
 
 export const STREAM = 'MISSIONLINK';
@@ -112,6 +112,18 @@ export class NatsBus implements Bus {
     await this.ensureStream(DLQ_STREAM, ['ml.dead.>']);
   }
 
+
+  /** One after another: a later event must never be stored before an earlier one that failed. */
+  async publishInOrder(events: BusEvent[]): Promise<Published> {
+    for (const [i, event] of events.entries()) {
+      try {
+        await this.publish(event);
+      } catch (error) {
+        return { published: i, error };
+      }
+    }
+    return { published: events.length };
+  }
 
   subscribe(consumer: string, topics: string[], handler: Handler): void {
     this.subs.push({ consumer, topics, handler });

@@ -39,8 +39,12 @@ export interface RelayHooks {
 // A relay that dies (kill -9) leaves its claimed rows unpublished until the
 // lease runs out, so keep it short: a pass publishes in well under a second,
 // and a row published twice is harmless (consumers de-duplicate on its id).
-/** Keys (missions) whose events are published concurrently. */
-const PARALLEL_KEYS = 16;
+/**
+ * Keys (missions) whose events are published concurrently: a pass's events
+ * reach an order-keeping consumer together (the live writer commits them as
+ * one batch), the other consumers one key's events after another.
+ */
+const PARALLEL_KEYS = 256;
 
 const LEASE_SECONDS = 10;
 
@@ -80,7 +84,7 @@ export class OutboxRelay {
            WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
            ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
         RETURNING id, topic, key, payload, created_at`,
-      [this.opts.batch ?? 100, LEASE_SECONDS],
+      [this.opts.batch ?? 1000, LEASE_SECONDS],
     );
     if (rows.length === 0) return 0;
     rows.sort((a, b) => (a.created_at.getTime() - b.created_at.getTime()) || (a.id < b.id ? -1 : 1));
@@ -90,16 +94,23 @@ export class OutboxRelay {
     // Events of one key (mission) go out in order; different keys in parallel,
     // so one slow consumer pass does not hold up every other mission.
     const byKey = new Map<string, BusEvent[]>();
-    for (const event of events) byKey.set(event.key, [...(byKey.get(event.key) ?? []), event]);
+    for (const event of events) {
+      const queue = byKey.get(event.key);
+      if (queue) queue.push(event);
+      else byKey.set(event.key, [event]);
+    }
     // Marked in one statement per batch: a crash before it only means a
     // republish, which the bus (message id) and the inboxes absorb.
     const done: string[] = [];
     const publishInOrder = async (queue: BusEvent[]) => {
-      for (const event of queue) {
-        if (!(await this.publishOne(event))) return; // keep the key's order: retry the rest later
+      const { published: n, error } = await this.bus.publishInOrder(queue);
+      for (const event of queue.slice(0, n)) {
+        await this.opts.hooks?.afterPublish?.(event);
         done.push(event.id);
         published++;
       }
+      // Keep the key's order: the failed event and those after it are retried later.
+      if (n < queue.length) await this.failed(queue[n]!, error);
     };
     const queues = [...byKey.values()];
     for (let i = 0; i < queues.length; i += PARALLEL_KEYS) await Promise.all(queues.slice(i, i + PARALLEL_KEYS).map(publishInOrder));
@@ -108,24 +119,15 @@ export class OutboxRelay {
     return published;
   }
 
-  /** Publishes one event; on failure records it for a later retry and returns false. */
-  private async publishOne(event: BusEvent): Promise<boolean> {
-    try {
-      await this.bus.publish(event);
-      await this.opts.hooks?.afterPublish?.(event);
-      return true;
-    } catch (err) {
-      // Back off: retry after min(2^attempts, 30) seconds, so a bus that
-      // comes back is caught up with quickly.
-      await this.pool
-        .query(
-          `UPDATE outbox SET last_error = $2, claimed_until = now() + make_interval(secs => least(power(2, attempts), 30)) WHERE id = $1`,
-          [event.id, String((err as Error).message).slice(0, 500)],
-        )
-        .catch(() => undefined);
-      this.log.warn({ topic: event.topic, id: event.id, err: (err as Error).message }, 'publishing an event failed; will retry');
-      return false;
-    }
+  /** Records a failed publish; the event is retried after a backoff. */
+  private async failed(event: BusEvent, err: unknown): Promise<void> {
+    // Back off: retry after min(2^attempts, 30) seconds, so a bus that
+    // comes back is caught up with quickly.
+    const message = String((err as Error)?.message ?? err);
+    await this.pool
+      .query(`UPDATE outbox SET last_error = $2, claimed_until = now() + make_interval(secs => least(power(2, attempts), 30)) WHERE id = $1`, [event.id, message.slice(0, 500)])
+      .catch(() => undefined);
+    this.log.warn({ topic: event.topic, id: event.id, err: message }, 'publishing an event failed; will retry');
   }
 
   stop(): Promise<void> {
