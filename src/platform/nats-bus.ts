@@ -1,7 +1,7 @@
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, StorageType, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import client from 'prom-client';
-import type { Bus, BusEvent, Handler, Published } from './bus.ts';
+import type { Bus, BusEvent, Handler, Published, SubscribeOptions } from './bus.ts';
 import type { Logger } from './log.ts';
 
 export const STREAM = 'MISSIONLINK';
@@ -10,6 +10,8 @@ const SUBJECT_PREFIX = 'ml.events.';
 /** Deliveries of one message before it goes to the dead-letter subject. */
 export const MAX_DELIVERIES = 8;
 const ACK_WAIT_MS = 60_000;
+/** Messages an order-keeping handler may have in hand at once (the consumer's pull batch is 64). */
+const MAX_IN_FLIGHT = 256;
 /** JetStream drops a second publish with the same message id within this window. */
 const DUPLICATE_WINDOW_MS = 30 * 60_000;
 /** Longest wait for a consumer's lag when /metrics is scraped. */
@@ -125,12 +127,12 @@ export class NatsBus implements Bus {
     return { published: events.length };
   }
 
-  subscribe(consumer: string, topics: string[], handler: Handler): void {
+  subscribe(consumer: string, topics: string[], handler: Handler, opts: SubscribeOptions = {}): void {
     this.subs.push({ consumer, topics, handler });
-    for (const topic of topics) this.loops.push(this.consumeLoop(consumer, topic, handler));
+    for (const topic of topics) this.loops.push(this.consumeLoop(consumer, topic, handler, opts.keepsOrder ?? false));
   }
 
-  private async consumeLoop(consumer: string, topic: string, handler: Handler): Promise<void> {
+  private async consumeLoop(consumer: string, topic: string, handler: Handler, keepsOrder: boolean): Promise<void> {
     const durable = durableName(consumer, topic);
     while (!this.closed) {
       try {
@@ -148,10 +150,21 @@ export class NatsBus implements Bus {
         });
         const c = await this.js!.consumers.get(STREAM, durable);
         const messages = await c.consume({ max_messages: 64 });
+        // An order-keeping handler gets the next messages without waiting for
+        // the previous ones (it queues them in call order and may batch
+        // them); the others one at a time. handle() never rejects.
+        const inFlight = new Set<Promise<void>>();
         for await (const m of messages) {
           if (this.closed) break;
-          await this.handle(consumer, m, handler);
+          if (!keepsOrder) {
+            await this.handle(consumer, m, handler);
+            continue;
+          }
+          const done: Promise<void> = this.handle(consumer, m, handler).finally(() => inFlight.delete(done));
+          inFlight.add(done);
+          if (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
         }
+        await Promise.all(inFlight);
       } catch (err) {
         if (this.closed) return;
         this.log.warn({ bus: 'nats', consumer: durable, err: (err as Error).message }, 'consumer loop failed; restarting');

@@ -1,6 +1,7 @@
+import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { uuidv7 } from 'uuidv7';
-import { createTransfer, ensureAccount, ensureAccounts, LedgerError, type AccountRef } from '../ledger/index.ts';
+import { createTransfer, ensureAccounts, ledgerErrorOf, transferCall, type AccountRef } from '../ledger/index.ts';
 import { tx, type Client, type Pool, type Queryable } from '../platform/db.ts';
 import { AppError } from '../platform/errors.ts';
 import { claimKey, completeKey, type IdempotencyKey, type Outcome } from '../platform/idempotency.ts';
@@ -82,67 +83,96 @@ export class PredictionService {
 
   /** Places points on one side. Locked from locksAt on, whatever the sweeper did. */
   async bet(userId: string, missionId: string, side: Side, points: number, key: IdempotencyKey | undefined, arrivedAt: Date): Promise<Outcome<{ bet: Bet }>> {
-    const out = await tx(this.deps.pool, async (c) => {
-      if (key) {
+    const place = (c: Queryable) => this.place(c, userId, missionId, side, points, arrivedAt);
+    let out: Outcome<{ bet: Bet }>;
+    if (key) {
+      out = await tx(this.deps.pool, async (c) => {
         const claim = await claimKey(c, key);
         if (claim.kind === 'replay') return { status: claim.status, body: claim.body as { bet: Bet }, replayed: true };
         if (claim.kind === 'unfinished') throw new AppError('REQUEST_IN_PROGRESS', 'The same request is still being processed');
-      }
-      // FOR SHARE: bets don't block each other; resolution (FOR UPDATE) waits for them.
-      // The same statement looks up the pool slot this bet goes to and the
-      // bettor's points wallet (a hot path: one round trip instead of five).
-      const slot = randomInt(POOL_SLOTS);
-      const { rows } = await c.query<{ state: string; locks_at: Date; mission_state: MissionState; owner: string; channel: string; pool_id: string | null; wallet_id: string | null }>(
-        `SELECT p.state, p.locks_at, m.state AS mission_state, m.channel_owner_id AS owner, m.channel,
-                (SELECT id FROM accounts WHERE ledger = 'POINTS' AND code = 'prediction_pool' AND owner = $2) AS pool_id,
-                (SELECT id FROM accounts WHERE ledger = 'POINTS' AND code = 'user_wallet' AND owner = $3) AS wallet_id
-           FROM predictions p JOIN missions m ON m.id = p.mission_id WHERE p.mission_id = $1 FOR SHARE OF p`,
-        [missionId, poolSlot(missionId, slot), userId],
-      );
-      const p = rows[0];
-      if (!p) throw new AppError('NOT_FOUND', 'This mission has no prediction (it opens when the mission is accepted)');
-      if (p.owner === userId) throw new AppError('FORBIDDEN', 'The streamer cannot bet on their own mission');
-      if (p.state !== 'OPEN' || arrivedAt >= p.locks_at || TERMINAL.has(p.mission_state)) {
-        throw new AppError('PREDICTION_LOCKED', 'Betting on this prediction has closed');
-      }
-      const betId = uuidv7();
-      const stake = await c.query<{ points: number }>(
-        `INSERT INTO prediction_stakes AS s (mission_id, user_id, side, points, first_bet_at, first_bet_id) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (mission_id, user_id) DO UPDATE SET points = s.points + EXCLUDED.points WHERE s.side = EXCLUDED.side
-         RETURNING points`,
-        [missionId, userId, side, points, arrivedAt, betId],
-      );
-      if (!stake.rows[0]) throw new AppError('SIDE_ALREADY_CHOSEN', 'You already bet on the other side of this prediction');
-      // A points wallet is created together with its signup grant (pointsWallet),
-      // so an existing one needs no grant check.
-      const wallet: AccountRef = p.wallet_id ? { id: p.wallet_id, code: 'user_wallet', ledger: 'POINTS' } : await pointsWallet(c, userId);
-      const poolAccount: AccountRef = p.pool_id
-        ? { id: p.pool_id, code: 'prediction_pool', ledger: 'POINTS' }
-        : await ensureAccount(c, 'POINTS', 'prediction_pool', poolSlot(missionId, slot));
-      const transferId = uuidv7();
-      try {
-        await createTransfer(c, { id: transferId, debit: wallet, credit: poolAccount, amount: points, code: 'prediction_bet', missionId });
-      } catch (err) {
-        if (err instanceof LedgerError && err.reason === 'exceeds_credits') throw new AppError('INSUFFICIENT_POINTS', `Not enough channel points for ${points}`);
-        throw err;
-      }
-      await c.query(
-        `WITH bet AS (
-           INSERT INTO prediction_bets (id, mission_id, user_id, side, points, transfer_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7))
-         UPDATE prediction_totals SET points = points + $5 WHERE mission_id = $2 AND side = $4 AND slot = $8`,
-        [betId, missionId, userId, side, points, transferId, arrivedAt, slot],
-      );
-      await enqueueEvent(c, 'prediction.bet', missionId, { missionId, channel: p.channel, side, points });
-      const bet: Bet = { id: betId, missionId, side, points, totalPoints: stake.rows[0].points, createdAt: arrivedAt.toISOString() };
-      const body = { bet };
-      if (key) await completeKey(c, key, 201, body, betId);
-      return { status: 201, body, replayed: false };
-    });
+        const bet = await place(c);
+        await completeKey(c, key, 201, { bet }, bet.id);
+        return { status: 201, body: { bet }, replayed: false };
+      });
+    } else {
+      // Without a key a bet is a single statement: its own transaction.
+      out = { status: 201, body: { bet: await place(this.deps.pool) }, replayed: false };
+    }
     if (!out.replayed) {
       this.deps.eventsCommitted();
       this.deps.metrics?.bets.inc({ side });
     }
     return out;
+  }
+
+  /**
+   * Places a bet in one statement (one round trip): the prediction's shared
+   * lock and row (FOR SHARE: bets don't block each other; resolution, FOR
+   * UPDATE, waits for them), the checks, the stake (one side per user), the
+   * transfer from the points wallet to a pool slot (ledger_create_transfer,
+   * whose refusal fails the statement), the bet row, the slot's totals and
+   * the outbox row as enqueueEvent writes it. When a check fails nothing is
+   * written and the prediction row comes back to explain why. A user's first
+   * bet may find no points wallet: it is created (with its signup grant) and
+   * the bet placed again.
+   */
+  private async place(c: Queryable, userId: string, missionId: string, side: Side, points: number, arrivedAt: Date, again = false): Promise<Bet> {
+    const slot = randomInt(POOL_SLOTS);
+    const betId = uuidv7();
+    const transferId = uuidv7();
+    let rows: { state: string; locks_at: Date; mission_state: MissionState; owner: string; placed: number; total: number | null; has_wallet: boolean }[];
+    try {
+      ({ rows } = await c.query({
+        name: 'prediction-bet',
+        text: `WITH p AS (
+                 SELECT p.state, p.locks_at, m.state AS mission_state, m.channel_owner_id AS owner, m.channel
+                   FROM predictions p JOIN missions m ON m.id = p.mission_id WHERE p.mission_id = $1 FOR SHARE OF p),
+               ok AS (SELECT channel FROM p WHERE owner <> $2 AND state = 'OPEN' AND $6 < locks_at AND mission_state <> ALL ($9::text[])),
+               w AS (SELECT id FROM accounts WHERE ledger = 'POINTS' AND code = 'user_wallet' AND owner = $10),
+               pool AS (SELECT id FROM accounts WHERE ledger = 'POINTS' AND code = 'prediction_pool' AND owner = $11),
+               s AS (
+                 INSERT INTO prediction_stakes AS s (mission_id, user_id, side, points, first_bet_at, first_bet_id)
+                 SELECT $1, $2, $3, $4, $6, $7 FROM ok, w, pool
+                 ON CONFLICT (mission_id, user_id) DO UPDATE SET points = s.points + EXCLUDED.points WHERE s.side = EXCLUDED.side
+                 RETURNING points),
+               t AS (
+                 SELECT ok.channel, ${transferCall({ id: '$8', debit: 'w.id', credit: 'pool.id', amount: '$4', ledger: 'POINTS', code: 'prediction_bet', pending: false, missionId: '$1', debitFirst: true })} AS result
+                   FROM ok, w, pool, s),
+               b AS (
+                 INSERT INTO prediction_bets (id, mission_id, user_id, side, points, transfer_id, created_at)
+                 SELECT $7, $1, $2, $3, $4, $8, $6 FROM t),
+               totals AS (
+                 UPDATE prediction_totals SET points = points + $4
+                  WHERE mission_id = $1 AND side = $3 AND slot = $5 AND EXISTS (SELECT 1 FROM t)),
+               o AS (
+                 INSERT INTO outbox (id, topic, key, payload)
+                 SELECT $12, 'prediction.bet', $1::text, jsonb_build_object('missionId', $1::uuid, 'channel', t.channel, 'side', $3::text, 'points', $4::bigint)
+                   FROM t)
+               SELECT p.state, p.locks_at, p.mission_state, p.owner, (SELECT count(*) FROM t)::int AS placed,
+                      (SELECT points FROM s) AS total, EXISTS (SELECT 1 FROM w) AS has_wallet
+                 FROM p`,
+        values: [missionId, userId, side, points, slot, arrivedAt, betId, transferId, [...TERMINAL], userId, poolSlot(missionId, slot), uuidv7()],
+      }));
+    } catch (err) {
+      if (ledgerErrorOf(err)?.reason === 'exceeds_credits') throw new AppError('INSUFFICIENT_POINTS', `Not enough channel points for ${points}`);
+      throw err;
+    }
+    const p = rows[0];
+    if (!p) throw new AppError('NOT_FOUND', 'This mission has no prediction (it opens when the mission is accepted)');
+    if (!p.placed) {
+      if (p.owner === userId) throw new AppError('FORBIDDEN', 'The streamer cannot bet on their own mission');
+      if (p.state !== 'OPEN' || arrivedAt >= p.locks_at || TERMINAL.has(p.mission_state)) {
+        throw new AppError('PREDICTION_LOCKED', 'Betting on this prediction has closed');
+      }
+      if (!p.has_wallet && !again) {
+        // A points wallet is created together with its signup grant, once.
+        await tx(this.deps.pool, (w) => pointsWallet(w, userId));
+        return this.place(c, userId, missionId, side, points, arrivedAt, true);
+      }
+      if (p.total === null && p.has_wallet) throw new AppError('SIDE_ALREADY_CHOSEN', 'You already bet on the other side of this prediction');
+      assert.fail(`prediction of ${missionId} passed every check but the bet was not placed (pool slot ${slot} missing?)`);
+    }
+    return { id: betId, missionId, side, points, totalPoints: Number(p.total), createdAt: arrivedAt.toISOString() };
   }
 
   /**
