@@ -4,7 +4,7 @@ import { groupDigits, pts } from '../format.ts';
 import { useAction, useNow, useSession } from '../hooks.ts';
 import { useT } from '../i18n.ts';
 import type { Mission, Prediction, PredictionEvent, Side } from '../types.ts';
-import { Countdown, Field, parseAmount, ProblemMessage, SuccessMessage } from './ui.tsx';
+import { Countdown, parseAmount, ProblemMessage, SuccessMessage, TextField } from './ui.tsx';
 
 /**
  * The points-only prediction of an ACTIVE mission: live pools (from the
@@ -143,18 +143,13 @@ export function PredictionWidget({
               </label>
             ))}
           </fieldset>
-          <Field label={t.prediction.points} error={pointsError}>
-            {({ id, describedBy, invalid }) => (
-              <input
-                id={id}
-                inputMode="numeric"
-                value={points}
-                onChange={(e) => setPoints(e.target.value)}
-                aria-describedby={describedBy}
-                aria-invalid={invalid || undefined}
-              />
-            )}
-          </Field>
+          <TextField
+            label={t.prediction.points}
+            error={pointsError}
+            inputMode="numeric"
+            value={points}
+            onChange={setPoints}
+          />
           <ProblemMessage error={bet.error} />
           <SuccessMessage>{bet.done}</SuccessMessage>
           <button type="submit" className="button button-secondary" disabled={bet.busy}>

@@ -1,5 +1,5 @@
 // Small building blocks shared by the pages.
-import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { useEffect, useId, useRef, type InputHTMLAttributes, type ReactNode } from 'react';
 import { ApiError, OfflineError } from '../api.ts';
 import { countdown } from '../format.ts';
 import { useNow } from '../hooks.ts';
@@ -79,6 +79,40 @@ export function Field(props: {
         </p>
       )}
     </div>
+  );
+}
+
+/**
+ * A labelled text input: Field's label, hint and error wiring around an
+ * <input>, which gets every other prop.
+ */
+export function TextField({
+  label,
+  hint,
+  error,
+  value,
+  onChange,
+  ...input
+}: {
+  label: string;
+  hint?: string;
+  error?: string | null;
+  value: string;
+  onChange: (value: string) => void;
+} & Omit<InputHTMLAttributes<HTMLInputElement>, 'id' | 'value' | 'onChange'>) {
+  return (
+    <Field label={label} hint={hint} error={error}>
+      {({ id, describedBy, invalid }) => (
+        <input
+          {...input}
+          id={id}
+          value={value}
+          onChange={(e) => onChange(e.target.value)}
+          aria-describedby={describedBy}
+          aria-invalid={invalid || undefined}
+        />
+      )}
+    </Field>
   );
 }
 

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { signIn, signUp } from '../api.ts';
 import { PageTitle } from '../components/Layout.tsx';
-import { Field, ProblemMessage } from '../components/ui.tsx';
+import { ProblemMessage, TextField } from '../components/ui.tsx';
 import { useAction, useSession, useTitle } from '../hooks.ts';
 import { useT } from '../i18n.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
@@ -49,34 +49,24 @@ export function SignInPage() {
           void action.run(() => signIn(email.trim(), password));
         }}
       >
-        <Field label={t.auth.email} error={errors.email}>
-          {({ id, describedBy, invalid }) => (
-            <input
-              id={id}
-              type="email"
-              autoComplete="username"
-              value={email}
-              onChange={(e) => setEmail(e.target.value)}
-              aria-describedby={describedBy}
-              aria-invalid={invalid || undefined}
-              required
-            />
-          )}
-        </Field>
-        <Field label={t.auth.password} error={errors.password}>
-          {({ id, describedBy, invalid }) => (
-            <input
-              id={id}
-              type="password"
-              autoComplete="current-password"
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-              aria-describedby={describedBy}
-              aria-invalid={invalid || undefined}
-              required
-            />
-          )}
-        </Field>
+        <TextField
+          label={t.auth.email}
+          error={errors.email}
+          type="email"
+          autoComplete="username"
+          value={email}
+          onChange={setEmail}
+          required
+        />
+        <TextField
+          label={t.auth.password}
+          error={errors.password}
+          type="password"
+          autoComplete="current-password"
+          value={password}
+          onChange={setPassword}
+          required
+        />
         <ProblemMessage error={action.error} />
         <button type="submit" className="button button-primary button-wide" disabled={action.busy}>
           {action.busy ? t.auth.signingIn : t.auth.submitSignIn}
@@ -116,48 +106,35 @@ export function SignUpPage() {
           void action.run(() => signUp(email.trim(), password, name));
         }}
       >
-        <Field label={t.auth.email} error={errors.email}>
-          {({ id, describedBy, invalid }) => (
-            <input
-              id={id}
-              type="email"
-              autoComplete="email"
-              value={email}
-              onChange={(e) => setEmail(e.target.value)}
-              aria-describedby={describedBy}
-              aria-invalid={invalid || undefined}
-              required
-            />
-          )}
-        </Field>
-        <Field label={t.auth.displayName} hint={t.auth.displayNameHint} error={errors.displayName}>
-          {({ id, describedBy, invalid }) => (
-            <input
-              id={id}
-              autoComplete="nickname"
-              value={displayName}
-              maxLength={50}
-              onChange={(e) => setDisplayName(e.target.value)}
-              aria-describedby={describedBy}
-              aria-invalid={invalid || undefined}
-              required
-            />
-          )}
-        </Field>
-        <Field label={t.auth.password} hint={t.auth.passwordHint} error={errors.password}>
-          {({ id, describedBy, invalid }) => (
-            <input
-              id={id}
-              type="password"
-              autoComplete="new-password"
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-              aria-describedby={describedBy}
-              aria-invalid={invalid || undefined}
-              required
-            />
-          )}
-        </Field>
+        <TextField
+          label={t.auth.email}
+          error={errors.email}
+          type="email"
+          autoComplete="email"
+          value={email}
+          onChange={setEmail}
+          required
+        />
+        <TextField
+          label={t.auth.displayName}
+          hint={t.auth.displayNameHint}
+          error={errors.displayName}
+          autoComplete="nickname"
+          value={displayName}
+          maxLength={50}
+          onChange={setDisplayName}
+          required
+        />
+        <TextField
+          label={t.auth.password}
+          hint={t.auth.passwordHint}
+          error={errors.password}
+          type="password"
+          autoComplete="new-password"
+          value={password}
+          onChange={setPassword}
+          required
+        />
         <ProblemMessage error={action.error} />
         <button type="submit" className="button button-primary button-wide" disabled={action.busy}>
           {action.busy ? t.auth.signingIn : t.auth.submitSignUp}

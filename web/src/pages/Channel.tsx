@@ -13,6 +13,7 @@ import {
   Spinner,
   StateBadge,
   SuccessMessage,
+  TextField,
   type DurationUnit,
 } from '../components/ui.tsx';
 import { durationWords, percentOfBps, pts, won } from '../format.ts';
@@ -262,18 +263,13 @@ function BackForm({
       }}
     >
       <div className="inline-form">
-        <Field label={t.channel.backAmount} error={error}>
-          {({ id, describedBy, invalid }) => (
-            <input
-              id={id}
-              inputMode="numeric"
-              value={amount}
-              onChange={(e) => setAmount(e.target.value)}
-              aria-describedby={describedBy}
-              aria-invalid={invalid || undefined}
-            />
-          )}
-        </Field>
+        <TextField
+          label={t.channel.backAmount}
+          error={error}
+          inputMode="numeric"
+          value={amount}
+          onChange={setAmount}
+        />
         <button type="submit" className="button button-primary" disabled={action.busy}>
           {action.busy ? t.channel.backing : t.channel.back}
         </button>
@@ -339,21 +335,13 @@ function ProposeForm({ channel, onProposed }: { channel: Channel; onProposed(): 
           });
         }}
       >
-        <Field
+        <TextField
           label={t.channel.missionTitle}
           hint={t.channel.missionTitleHint}
           error={errors.title}
-        >
-          {({ id, describedBy, invalid }) => (
-            <input
-              id={id}
-              value={title}
-              onChange={(e) => setTitle(e.target.value)}
-              aria-describedby={describedBy}
-              aria-invalid={invalid || undefined}
-            />
-          )}
-        </Field>
+          value={title}
+          onChange={setTitle}
+        />
         <Field
           label={t.channel.description}
           hint={t.channel.descriptionHint}
@@ -371,22 +359,14 @@ function ProposeForm({ channel, onProposed }: { channel: Channel; onProposed(): 
           )}
         </Field>
         <div className="grid-2">
-          <Field
+          <TextField
             label={t.channel.amount}
             hint={t.channel.amountHint(...range)}
             error={errors.amount}
-          >
-            {({ id, describedBy, invalid }) => (
-              <input
-                id={id}
-                inputMode="numeric"
-                value={amount}
-                onChange={(e) => setAmount(e.target.value)}
-                aria-describedby={describedBy}
-                aria-invalid={invalid || undefined}
-              />
-            )}
-          </Field>
+            inputMode="numeric"
+            value={amount}
+            onChange={setAmount}
+          />
           <DurationInput
             label={t.channel.duration}
             hint={t.channel.durationHint}

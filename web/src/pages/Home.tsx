@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Field } from '../components/ui.tsx';
+import { TextField } from '../components/ui.tsx';
 import { PageTitle } from '../components/Layout.tsx';
 import { useSession, useTitle } from '../hooks.ts';
 import { useT } from '../i18n.ts';
@@ -42,23 +42,19 @@ export function HomePage() {
             navigate(`/c/${h}`);
           }}
         >
-          <Field label={t.home.handle} hint={error ? undefined : t.home.handleHint} error={error}>
-            {({ id, describedBy, invalid }) => (
-              <input
-                id={id}
-                value={handle}
-                autoCapitalize="none"
-                autoCorrect="off"
-                spellCheck={false}
-                aria-describedby={describedBy}
-                aria-invalid={invalid || undefined}
-                onChange={(e) => {
-                  setHandle(e.target.value);
-                  setError(null);
-                }}
-              />
-            )}
-          </Field>
+          <TextField
+            label={t.home.handle}
+            hint={error ? undefined : t.home.handleHint}
+            error={error}
+            value={handle}
+            autoCapitalize="none"
+            autoCorrect="off"
+            spellCheck={false}
+            onChange={(value) => {
+              setHandle(value);
+              setError(null);
+            }}
+          />
           <button type="submit" className="button button-primary">
             {t.home.go}
           </button>

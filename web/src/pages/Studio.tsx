@@ -14,6 +14,7 @@ import {
   Spinner,
   StateBadge,
   SuccessMessage,
+  TextField,
   toDuration,
   type DurationUnit,
 } from '../components/ui.tsx';
@@ -495,57 +496,38 @@ function ChannelForm(
         }}
       >
         {!editing && (
-          <Field label={t.studio.handle} hint={t.studio.handleHint} error={errors.handle}>
-            {({ id, describedBy, invalid }) => (
-              <input
-                id={id}
-                value={handle}
-                autoCapitalize="none"
-                spellCheck={false}
-                onChange={(e) => setHandle(e.target.value.toLowerCase())}
-                aria-describedby={describedBy}
-                aria-invalid={invalid || undefined}
-              />
-            )}
-          </Field>
+          <TextField
+            label={t.studio.handle}
+            hint={t.studio.handleHint}
+            error={errors.handle}
+            value={handle}
+            autoCapitalize="none"
+            spellCheck={false}
+            onChange={(value) => setHandle(value.toLowerCase())}
+          />
         )}
-        <Field label={t.studio.displayName} error={errors.name}>
-          {({ id, describedBy, invalid }) => (
-            <input
-              id={id}
-              value={name}
-              maxLength={50}
-              onChange={(e) => setName(e.target.value)}
-              aria-describedby={describedBy}
-              aria-invalid={invalid || undefined}
-            />
-          )}
-        </Field>
+        <TextField
+          label={t.studio.displayName}
+          error={errors.name}
+          value={name}
+          maxLength={50}
+          onChange={setName}
+        />
         <div className="grid-2">
-          <Field label={t.studio.minAmount} error={errors.minmax}>
-            {({ id, describedBy, invalid }) => (
-              <input
-                id={id}
-                inputMode="numeric"
-                value={min}
-                onChange={(e) => setMin(e.target.value)}
-                aria-describedby={describedBy}
-                aria-invalid={invalid || undefined}
-              />
-            )}
-          </Field>
-          <Field label={t.studio.maxAmount} error={errors.minmax}>
-            {({ id, describedBy, invalid }) => (
-              <input
-                id={id}
-                inputMode="numeric"
-                value={max}
-                onChange={(e) => setMax(e.target.value)}
-                aria-describedby={describedBy}
-                aria-invalid={invalid || undefined}
-              />
-            )}
-          </Field>
+          <TextField
+            label={t.studio.minAmount}
+            error={errors.minmax}
+            inputMode="numeric"
+            value={min}
+            onChange={setMin}
+          />
+          <TextField
+            label={t.studio.maxAmount}
+            error={errors.minmax}
+            inputMode="numeric"
+            value={max}
+            onChange={setMax}
+          />
           <DurationInput
             label={t.studio.acceptWindow}
             error={errors.window}
@@ -553,22 +535,18 @@ function ChannelForm(
             unit={win.unit}
             onChange={(amount, unit) => setWin({ amount, unit })}
           />
-          <Field label={t.studio.failureKeep} hint={t.studio.failureKeepHint} error={errors.keep}>
-            {({ id, describedBy, invalid }) => (
-              <input
-                id={id}
-                type="number"
-                inputMode="decimal"
-                min={0}
-                max={50}
-                step={0.01}
-                value={keep}
-                onChange={(e) => setKeep(e.target.value)}
-                aria-describedby={describedBy}
-                aria-invalid={invalid || undefined}
-              />
-            )}
-          </Field>
+          <TextField
+            label={t.studio.failureKeep}
+            hint={t.studio.failureKeepHint}
+            error={errors.keep}
+            type="number"
+            inputMode="decimal"
+            min={0}
+            max={50}
+            step={0.01}
+            value={keep}
+            onChange={setKeep}
+          />
         </div>
         <ProblemMessage error={action.error} />
         <SuccessMessage>{action.done}</SuccessMessage>

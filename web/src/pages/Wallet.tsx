@@ -1,7 +1,13 @@
 import { useCallback, useRef, useState } from 'react';
 import { api, newIdempotencyKey } from '../api.ts';
 import { PageTitle } from '../components/Layout.tsx';
-import { Field, parseAmount, ProblemMessage, Spinner, SuccessMessage } from '../components/ui.tsx';
+import {
+  parseAmount,
+  ProblemMessage,
+  Spinner,
+  SuccessMessage,
+  TextField,
+} from '../components/ui.tsx';
 import { dateTime, pts, signedWon, won } from '../format.ts';
 import { useAction, usePolling, useTitle } from '../hooks.ts';
 import { useLang, useT } from '../i18n.ts';
@@ -136,18 +142,14 @@ export function WalletPage() {
                 </button>
               ))}
             </div>
-            <Field label={t.wallet.chargeAmount} hint={t.wallet.chargeHint} error={amountError}>
-              {({ id, describedBy, invalid }) => (
-                <input
-                  id={id}
-                  inputMode="numeric"
-                  value={amount}
-                  onChange={(e) => setAmount(e.target.value)}
-                  aria-describedby={describedBy}
-                  aria-invalid={invalid || undefined}
-                />
-              )}
-            </Field>
+            <TextField
+              label={t.wallet.chargeAmount}
+              hint={t.wallet.chargeHint}
+              error={amountError}
+              inputMode="numeric"
+              value={amount}
+              onChange={setAmount}
+            />
             <ProblemMessage error={charge.error} />
             <SuccessMessage>{charge.done}</SuccessMessage>
             <button type="submit" className="button button-primary" disabled={charge.busy}>
