@@ -2,7 +2,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../test/support/app.ts';
 import { superUrlFor } from '../../test/support/databases.ts';
-import { verifyAuditChain } from './audit.ts';
+import { tx } from '../platform/db.ts';
+import { appendAudit, auditRowHash, verifyAuditChain } from './audit.ts';
 
 let t: TestApp;
 // The database superuser on this file's identity database: what an intruder
@@ -94,6 +95,29 @@ describe('the security audit log', () => {
     const check = await verifyAuditChain(t.db.pools.identity);
     expect(check.ok).toBe(true);
     expect(check.entries).toBe((await rows()).length);
+  });
+
+  it('stays one chain when its remembered end is stale: a rolled-back append, another process, concurrent appends', async () => {
+    const pool = t.db.pools.identity;
+    // An append whose transaction rolls back leaves this process remembering an end that never was.
+    await expect(
+      tx(pool, async (c) => {
+        await appendAudit(c, { action: 'logout', ip: '198.51.100.1' });
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    await tx(pool, (c) => appendAudit(c, { action: 'logout', ip: '198.51.100.2' }));
+    // Another process appends (as this one would, through the locked path: simulated by a
+    // second row written with the same rules), so the remembered end is behind.
+    const before = await rows();
+    const head = before.at(-1)!;
+    const other = { seq: head.seq + 1, at: new Date(), action: 'logout', userId: null, ip: '198.51.100.3', details: {}, prevHash: head.hash };
+    await pool.query('INSERT INTO audit_log (seq, at, action, user_id, ip, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+      other.seq, other.at, other.action, other.userId, other.ip, '{}', other.prevHash, auditRowHash(other),
+    ]);
+    await Promise.all(Array.from({ length: 10 }, (_, i) => tx(pool, (c) => appendAudit(c, { action: 'logout', ip: `198.51.100.${10 + i}` }))));
+    const check = await verifyAuditChain(pool);
+    expect(check).toEqual({ ok: true, entries: before.length + 11 });
   });
 
   it('refuses UPDATE, DELETE and TRUNCATE from the app role (no privilege; the trigger is the second wall)', async () => {

@@ -33,38 +33,68 @@ function canonical(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-function rowHash(r: { seq: number; at: Date; action: string; userId: string | null; ip: string | null; details: unknown; prevHash: string }) {
+/** The hash of one entry, over its content and the previous entry's hash. */
+export function auditRowHash(r: { seq: number; at: Date; action: string; userId: string | null; ip: string | null; details: unknown; prevHash: string }) {
   return createHash('sha256')
     .update(canonical([r.seq, r.at.toISOString(), r.action, r.userId, r.ip, r.details, r.prevHash]))
     .digest('hex');
 }
 
 /**
+ * The last entry this process appended. It lets the next append take the
+ * lock and insert in one statement, without reading the chain's end: it only
+ * inserts when that entry is still the end (it exists, and the next number is
+ * free), else it falls back to reading the end. A stale value (another
+ * process appended, or our transaction rolled back) costs one statement,
+ * never a broken link.
+ */
+let lastAppended: { seq: number; hash: string } | null = null;
+
+type AuditRow = { seq: number; at: Date; action: string; userId: string | null; ip: string | null; details: Record<string, unknown>; prevHash: string };
+
+const auditValues = (row: AuditRow, hash: string) => [row.seq, row.at, row.action, row.userId, row.ip, JSON.stringify(row.details), row.prevHash, hash];
+
+/**
  * Appends one entry to the chain, inside the caller's transaction.
  * @example await appendAudit(client, { action: 'login', userId, ip });
  */
 export async function appendAudit(client: Queryable, entry: AuditEntry): Promise<void> {
+  const fields = { at: new Date(), action: entry.action, userId: entry.userId ?? null, ip: entry.ip ?? null, details: entry.details ?? {} };
+  if (lastAppended) {
+    const row = { ...fields, seq: lastAppended.seq + 1, prevHash: lastAppended.hash };
+    const hash = auditRowHash(row);
+    const { rowCount } = await client.query({
+      name: 'audit-append-next',
+      // Under the same lock as the other path. ON CONFLICT: the unique check
+      // sees entries committed after this statement's snapshot (or being
+      // written), so an end that moved on only makes it insert nothing.
+      text: `WITH lock AS (SELECT pg_advisory_xact_lock($9))
+             INSERT INTO audit_log (seq, at, action, user_id, ip, details, prev_hash, hash)
+             SELECT $1::bigint, $2::timestamptz, $3::text, $4::uuid, $5::text, $6::jsonb, $7::text, $8::text FROM lock
+              WHERE EXISTS (SELECT 1 FROM audit_log WHERE seq = $1::bigint - 1 AND hash = $7::text)
+             ON CONFLICT (seq) DO NOTHING`,
+      values: [...auditValues(row, hash), AUDIT_LOCK],
+    });
+    if (rowCount === 1) {
+      lastAppended = { seq: row.seq, hash };
+      return;
+    }
+  }
   await client.query({ name: 'audit-lock', text: 'SELECT pg_advisory_xact_lock($1)', values: [AUDIT_LOCK] });
   const last = await client.query<{ seq: number; hash: string }>({
     name: 'audit-last',
     text: 'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
   });
   const prev = last.rows[0];
-  const row = {
-    seq: (prev?.seq ?? 0) + 1,
-    at: new Date(),
-    action: entry.action,
-    userId: entry.userId ?? null,
-    ip: entry.ip ?? null,
-    details: entry.details ?? {},
-    prevHash: prev?.hash ?? GENESIS,
-  };
+  const row = { ...fields, seq: (prev?.seq ?? 0) + 1, prevHash: prev?.hash ?? GENESIS };
+  const hash = auditRowHash(row);
   await client.query({
     name: 'audit-append',
     text: `INSERT INTO audit_log (seq, at, action, user_id, ip, details, prev_hash, hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    values: [row.seq, row.at, row.action, row.userId, row.ip, JSON.stringify(row.details), row.prevHash, rowHash(row)],
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    values: auditValues(row, hash),
   });
+  lastAppended = { seq: row.seq, hash };
 }
 
 /** Appends in a transaction of its own. */
@@ -100,7 +130,7 @@ export async function verifyAuditChain(pool: Pool): Promise<AuditCheck> {
   for (const r of rows) {
     if (r.seq !== expectedSeq) return { ok: false, entries: rows.length, brokenAt: expectedSeq, reason: 'missing entry' };
     if (r.prev_hash !== prevHash) return { ok: false, entries: rows.length, brokenAt: r.seq, reason: 'broken link' };
-    const h = rowHash({ seq: r.seq, at: r.at, action: r.action, userId: r.user_id, ip: r.ip, details: r.details, prevHash: r.prev_hash });
+    const h = auditRowHash({ seq: r.seq, at: r.at, action: r.action, userId: r.user_id, ip: r.ip, details: r.details, prevHash: r.prev_hash });
     if (h !== r.hash) return { ok: false, entries: rows.length, brokenAt: r.seq, reason: 'content changed' };
     prevHash = r.hash;
     expectedSeq++;

@@ -7,7 +7,7 @@ import type { Metrics } from '../platform/metrics.ts';
 import { appendAudit, appendAuditNow } from './audit.ts';
 import { ACCESS_TOKEN_TTL_SECONDS, API_AUDIENCE, type KeyRing } from './keys.ts';
 import { dummyHash, hashPassword, verifyPassword } from './passwords.ts';
-import { LoginThrottle } from './throttle.ts';
+import { LoginThrottle, THROTTLE_COLUMNS, type ThrottleRow } from './throttle.ts';
 
 export const REFRESH_TOKEN_TTL_DAYS = 30;
 
@@ -133,22 +133,23 @@ export class IdentityService {
     const email = normaliseEmail(input.email);
     const { pool, metrics } = this.deps;
     return this.throttle.serialise(email, ctx.ip, async () => {
-      // Throttle state and the account are read in parallel: one round trip of latency.
-      const [state, found] = await Promise.all([
-        this.throttle.state(pool, email, ctx.ip),
-        pool.query<UserRow>({
-          name: 'user-by-email',
-          text: 'SELECT id, email, display_name, password_hash, created_at FROM users WHERE email = $1',
-          values: [email],
-        }),
-      ]);
+      // The account and the throttle rows in one round trip.
+      const { rows } = await pool.query<UserRow & { throttle: ThrottleRow[] }>({
+        name: 'login-lookup',
+        text: `SELECT u.id, u.email, u.display_name, u.password_hash, u.created_at,
+                      (SELECT coalesce(json_agg(json_build_object('key', t.key, 'failures', t.failures, 'age', t.age)), '[]')
+                         FROM (SELECT ${THROTTLE_COLUMNS} FROM login_throttle t WHERE t.key = ANY($2)) AS t) AS throttle
+                 FROM (VALUES (1)) AS one LEFT JOIN users u ON u.email = $1`,
+        values: [email, this.throttle.keys(email, ctx.ip)],
+      });
+      const state = this.throttle.evaluate(rows[0]!.throttle, email, ctx.ip);
       const blocked = state.blocked;
       if (blocked) {
         metrics.loginThrottled.inc({ scope: blocked.scope });
         await appendAuditNow(pool, { action: 'login_throttled', ip: ctx.ip, details: { scope: blocked.scope } });
         throw new AppError('RATE_LIMITED', 'Too many failed logins; try again later', { retryAfterSeconds: blocked.retryAfter });
       }
-      const user = found.rows[0];
+      const user = rows[0]!.id ? rows[0] : undefined;
       const ok = await verifyPassword(user?.password_hash ?? (await dummyHash()), input.password);
       if (!user || !ok) {
         metrics.loginFailures.inc({ reason: 'invalid_credentials' });

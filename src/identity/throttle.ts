@@ -26,6 +26,20 @@ function keysFor(email: string, ip: string): Record<Scope, string> {
   return { account: `acct-ip:${email}|${ip}`, ip: `ip:${ip}` };
 }
 
+export interface ThrottleRow {
+  key: string;
+  failures: number;
+  age: number;
+}
+
+export interface ThrottleState {
+  blocked: Blocked | null;
+  accountFailures: boolean;
+}
+
+/** The columns `evaluate` needs, from `login_throttle t`. */
+export const THROTTLE_COLUMNS = 't.key, t.failures, extract(epoch FROM now() - t.window_start)::float8 AS age';
+
 export class LoginThrottle {
   private readonly queues = new Map<string, Promise<unknown>>();
 
@@ -58,14 +72,23 @@ export class LoginThrottle {
   }
 
   /** `blocked`, plus whether this account has failures counted from this address. */
-  async state(q: Queryable, email: string, ip: string): Promise<{ blocked: Blocked | null; accountFailures: boolean }> {
-    const keys = keysFor(email, ip);
-    const { rows } = await q.query<{ key: string; failures: number; age: number }>({
+  async state(q: Queryable, email: string, ip: string): Promise<ThrottleState> {
+    const { rows } = await q.query<ThrottleRow>({
       name: 'throttle-state',
-      text: `SELECT key, failures, extract(epoch FROM now() - window_start)::float8 AS age
-               FROM login_throttle WHERE key = ANY($1)`,
-      values: [Object.values(keys)],
+      text: `SELECT ${THROTTLE_COLUMNS} FROM login_throttle t WHERE t.key = ANY($1)`,
+      values: [this.keys(email, ip)],
     });
+    return this.evaluate(rows, email, ip);
+  }
+
+  /** The rows `state` reads, for a caller that reads them in a statement of its own. */
+  keys(email: string, ip: string): string[] {
+    return Object.values(keysFor(email, ip));
+  }
+
+  /** `state` from rows read elsewhere (THROTTLE_COLUMNS of login_throttle t, for `keys`). */
+  evaluate(rows: ThrottleRow[], email: string, ip: string): ThrottleState {
+    const keys = keysFor(email, ip);
     const accountFailures = rows.some((r) => r.key === keys.account);
     for (const limit of LIMITS) {
       const row = rows.find((r) => r.key === keys[limit.scope]);
