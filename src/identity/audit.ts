@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Pool, Queryable } from '../platform/db.ts';
+import { tx, type Pool, type Queryable } from '../platform/db.ts';
 
 export type AuditAction =
   | 'register'
@@ -54,32 +54,44 @@ type AuditRow = { seq: number; at: Date; action: string; userId: string | null; 
 
 const auditValues = (row: AuditRow, hash: string) => [row.seq, row.at, row.action, row.userId, row.ip, JSON.stringify(row.details), row.prevHash, hash];
 
+type AuditFields = Omit<AuditRow, 'seq' | 'prevHash'>;
+
+const fieldsOf = (entry: AuditEntry): AuditFields => ({
+  at: new Date(),
+  action: entry.action,
+  userId: entry.userId ?? null,
+  ip: entry.ip ?? null,
+  details: entry.details ?? {},
+});
+
 /**
- * Appends one entry to the chain, inside the caller's transaction.
- * @example await appendAudit(client, { action: 'login', userId, ip });
+ * Appends after the entry this process appended last, if that is still the
+ * chain's end: one statement, under the chain's lock. False when it is not
+ * (nothing written).
  */
-export async function appendAudit(client: Queryable, entry: AuditEntry): Promise<void> {
-  const fields = { at: new Date(), action: entry.action, userId: entry.userId ?? null, ip: entry.ip ?? null, details: entry.details ?? {} };
-  if (lastAppended) {
-    const row = { ...fields, seq: lastAppended.seq + 1, prevHash: lastAppended.hash };
-    const hash = auditRowHash(row);
-    const { rowCount } = await client.query({
-      name: 'audit-append-next',
-      // Under the same lock as the other path. ON CONFLICT: the unique check
-      // sees entries committed after this statement's snapshot (or being
-      // written), so an end that moved on only makes it insert nothing.
-      text: `WITH lock AS (SELECT pg_advisory_xact_lock($9))
-             INSERT INTO audit_log (seq, at, action, user_id, ip, details, prev_hash, hash)
-             SELECT $1::bigint, $2::timestamptz, $3::text, $4::uuid, $5::text, $6::jsonb, $7::text, $8::text FROM lock
-              WHERE EXISTS (SELECT 1 FROM audit_log WHERE seq = $1::bigint - 1 AND hash = $7::text)
-             ON CONFLICT (seq) DO NOTHING`,
-      values: [...auditValues(row, hash), AUDIT_LOCK],
-    });
-    if (rowCount === 1) {
-      lastAppended = { seq: row.seq, hash };
-      return;
-    }
-  }
+async function appendAtKnownEnd(q: Queryable, fields: AuditFields): Promise<boolean> {
+  if (!lastAppended) return false;
+  const row = { ...fields, seq: lastAppended.seq + 1, prevHash: lastAppended.hash };
+  const hash = auditRowHash(row);
+  const { rowCount } = await q.query({
+    name: 'audit-append-next',
+    // Under the same lock as the other path. ON CONFLICT: the unique check
+    // sees entries committed after this statement's snapshot (or being
+    // written), so an end that moved on only makes it insert nothing.
+    text: `WITH lock AS (SELECT pg_advisory_xact_lock($9))
+           INSERT INTO audit_log (seq, at, action, user_id, ip, details, prev_hash, hash)
+           SELECT $1::bigint, $2::timestamptz, $3::text, $4::uuid, $5::text, $6::jsonb, $7::text, $8::text FROM lock
+            WHERE EXISTS (SELECT 1 FROM audit_log WHERE seq = $1::bigint - 1 AND hash = $7::text)
+           ON CONFLICT (seq) DO NOTHING`,
+    values: [...auditValues(row, hash), AUDIT_LOCK],
+  });
+  if (rowCount !== 1) return false;
+  lastAppended = { seq: row.seq, hash };
+  return true;
+}
+
+/** Appends after the chain's end as read under its lock (inside a transaction). */
+async function appendAtEnd(client: Queryable, fields: AuditFields): Promise<void> {
   await client.query({ name: 'audit-lock', text: 'SELECT pg_advisory_xact_lock($1)', values: [AUDIT_LOCK] });
   const last = await client.query<{ seq: number; hash: string }>({
     name: 'audit-last',
@@ -97,19 +109,19 @@ export async function appendAudit(client: Queryable, entry: AuditEntry): Promise
   lastAppended = { seq: row.seq, hash };
 }
 
-/** Appends in a transaction of its own. */
+/**
+ * Appends one entry to the chain, inside the caller's transaction.
+ * @example await appendAudit(client, { action: 'login', userId, ip });
+ */
+export async function appendAudit(client: Queryable, entry: AuditEntry): Promise<void> {
+  const fields = fieldsOf(entry);
+  if (!(await appendAtKnownEnd(client, fields))) await appendAtEnd(client, fields);
+}
+
+/** Appends on its own: one statement when this process knows the chain's end, else a transaction. */
 export async function appendAuditNow(pool: Pool, entry: AuditEntry): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await appendAudit(client, entry);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  const fields = fieldsOf(entry);
+  if (!(await appendAtKnownEnd(pool, fields))) await tx(pool, (c) => appendAtEnd(c, fields));
 }
 
 export interface AuditCheck {

@@ -160,12 +160,13 @@ export class IdentityService {
         });
         throw new AppError('INVALID_CREDENTIALS', 'Email or password is wrong');
       }
-      return tx(pool, async (c) => {
-        if (state.accountFailures) await this.throttle.recordSuccess(c, email, ctx.ip);
-        const refreshToken = await this.insertRefreshToken(c, user.id, uuidv7());
-        await appendAudit(c, { action: 'login', userId: user.id, ip: ctx.ip });
-        return this.pair(user.id, refreshToken);
-      });
+      // The verified login is on the record before the session exists: a
+      // failure after it leaves an entry without a session, never a session
+      // without an entry. Each step is one statement of its own.
+      await appendAuditNow(pool, { action: 'login', userId: user.id, ip: ctx.ip });
+      if (state.accountFailures) await this.throttle.recordSuccess(pool, email, ctx.ip);
+      const refreshToken = await this.insertRefreshToken(pool, user.id, uuidv7());
+      return this.pair(user.id, refreshToken);
     });
   }
 
