@@ -65,25 +65,41 @@ const fieldsOf = (entry: AuditEntry): AuditFields => ({
 });
 
 /**
+ * A row the caller writes in the same statement as an audit entry, and only
+ * if the entry is written: `text` is an `INSERT … SELECT … FROM entry` (the
+ * entry's CTE), with its own parameters from $10, cast to their types.
+ */
+export interface AuditRider {
+  name: string;
+  text: string;
+  values: unknown[];
+}
+
+const NO_RIDER: AuditRider = { name: 'none', text: 'SELECT seq FROM entry', values: [] };
+
+/**
  * Appends after the entry this process appended last, if that is still the
  * chain's end: one statement, under the chain's lock. False when it is not
- * (nothing written).
+ * (nothing written, the rider neither).
  */
-async function appendAtKnownEnd(q: Queryable, fields: AuditFields): Promise<boolean> {
+async function appendAtKnownEnd(q: Queryable, fields: AuditFields, rider: AuditRider): Promise<boolean> {
   if (!lastAppended) return false;
   const row = { ...fields, seq: lastAppended.seq + 1, prevHash: lastAppended.hash };
   const hash = auditRowHash(row);
   const { rowCount } = await q.query({
-    name: 'audit-append-next',
+    name: `audit-append-next+${rider.name}`,
     // Under the same lock as the other path. ON CONFLICT: the unique check
     // sees entries committed after this statement's snapshot (or being
     // written), so an end that moved on only makes it insert nothing.
-    text: `WITH lock AS (SELECT pg_advisory_xact_lock($9))
-           INSERT INTO audit_log (seq, at, action, user_id, ip, details, prev_hash, hash)
-           SELECT $1::bigint, $2::timestamptz, $3::text, $4::uuid, $5::text, $6::jsonb, $7::text, $8::text FROM lock
-            WHERE EXISTS (SELECT 1 FROM audit_log WHERE seq = $1::bigint - 1 AND hash = $7::text)
-           ON CONFLICT (seq) DO NOTHING`,
-    values: [...auditValues(row, hash), AUDIT_LOCK],
+    text: `WITH lock AS (SELECT pg_advisory_xact_lock($9)),
+           entry AS (
+             INSERT INTO audit_log (seq, at, action, user_id, ip, details, prev_hash, hash)
+             SELECT $1::bigint, $2::timestamptz, $3::text, $4::uuid, $5::text, $6::jsonb, $7::text, $8::text FROM lock
+              WHERE EXISTS (SELECT 1 FROM audit_log WHERE seq = $1::bigint - 1 AND hash = $7::text)
+             ON CONFLICT (seq) DO NOTHING
+             RETURNING seq)
+           ${rider.text}`,
+    values: [...auditValues(row, hash), AUDIT_LOCK, ...rider.values],
   });
   if (rowCount !== 1) return false;
   lastAppended = { seq: row.seq, hash };
@@ -91,7 +107,7 @@ async function appendAtKnownEnd(q: Queryable, fields: AuditFields): Promise<bool
 }
 
 /** Appends after the chain's end as read under its lock (inside a transaction). */
-async function appendAtEnd(client: Queryable, fields: AuditFields): Promise<void> {
+async function appendAtEnd(client: Queryable, fields: AuditFields, rider: AuditRider): Promise<void> {
   await client.query({ name: 'audit-lock', text: 'SELECT pg_advisory_xact_lock($1)', values: [AUDIT_LOCK] });
   const last = await client.query<{ seq: number; hash: string }>({
     name: 'audit-last',
@@ -101,10 +117,15 @@ async function appendAtEnd(client: Queryable, fields: AuditFields): Promise<void
   const row = { ...fields, seq: (prev?.seq ?? 0) + 1, prevHash: prev?.hash ?? GENESIS };
   const hash = auditRowHash(row);
   await client.query({
-    name: 'audit-append',
-    text: `INSERT INTO audit_log (seq, at, action, user_id, ip, details, prev_hash, hash)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    values: auditValues(row, hash),
+    name: `audit-append+${rider.name}`,
+    // The same parameters as at the known end ($9: the lock, held already).
+    text: `WITH lock AS (SELECT pg_advisory_xact_lock($9)),
+           entry AS (
+             INSERT INTO audit_log (seq, at, action, user_id, ip, details, prev_hash, hash)
+             SELECT $1::bigint, $2::timestamptz, $3::text, $4::uuid, $5::text, $6::jsonb, $7::text, $8::text FROM lock
+             RETURNING seq)
+           ${rider.text}`,
+    values: [...auditValues(row, hash), AUDIT_LOCK, ...rider.values],
   });
   lastAppended = { seq: row.seq, hash };
 }
@@ -115,13 +136,16 @@ async function appendAtEnd(client: Queryable, fields: AuditFields): Promise<void
  */
 export async function appendAudit(client: Queryable, entry: AuditEntry): Promise<void> {
   const fields = fieldsOf(entry);
-  if (!(await appendAtKnownEnd(client, fields))) await appendAtEnd(client, fields);
+  if (!(await appendAtKnownEnd(client, fields, NO_RIDER))) await appendAtEnd(client, fields, NO_RIDER);
 }
 
-/** Appends on its own: one statement when this process knows the chain's end, else a transaction. */
-export async function appendAuditNow(pool: Pool, entry: AuditEntry): Promise<void> {
+/**
+ * Appends on its own (with the caller's rider row, all or nothing): one
+ * statement when this process knows the chain's end, else a transaction.
+ */
+export async function appendAuditNow(pool: Pool, entry: AuditEntry, rider: AuditRider = NO_RIDER): Promise<void> {
   const fields = fieldsOf(entry);
-  if (!(await appendAtKnownEnd(pool, fields))) await tx(pool, (c) => appendAtEnd(c, fields));
+  if (!(await appendAtKnownEnd(pool, fields, rider))) await tx(pool, (c) => appendAtEnd(c, fields, rider));
 }
 
 export interface AuditCheck {

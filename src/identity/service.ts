@@ -87,6 +87,12 @@ export interface IdentityDeps {
  * Accounts, credentials and sessions. The only code that reads the identity
  * database; other modules ask it through this interface.
  */
+/** A new refresh token, and the values of its row (id, family, user, hash, days to live); only the hash is stored. */
+function newRefreshToken(userId: string, familyId: string): { token: string; values: unknown[] } {
+  const token = randomBytes(32).toString('base64url');
+  return { token, values: [uuidv7(), familyId, userId, sha256(token), REFRESH_TOKEN_TTL_DAYS] };
+}
+
 export class IdentityService {
   private readonly throttle: LoginThrottle;
   // Verified access tokens until they expire: an Ed25519 verify costs ~200 µs.
@@ -160,13 +166,17 @@ export class IdentityService {
         });
         throw new AppError('INVALID_CREDENTIALS', 'Email or password is wrong');
       }
-      // The verified login is on the record before the session exists: a
-      // failure after it leaves an entry without a session, never a session
-      // without an entry. Each step is one statement of its own.
-      await appendAuditNow(pool, { action: 'login', userId: user.id, ip: ctx.ip });
       if (state.accountFailures) await this.throttle.recordSuccess(pool, email, ctx.ip);
-      const refreshToken = await this.insertRefreshToken(pool, user.id, uuidv7());
-      return this.pair(user.id, refreshToken);
+      // The session and its audit entry, all or nothing: one statement when
+      // this process knows the audit chain's end, else one transaction.
+      const refresh = newRefreshToken(user.id, uuidv7());
+      await appendAuditNow(pool, { action: 'login', userId: user.id, ip: ctx.ip }, {
+        name: 'refresh-token',
+        text: `INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, expires_at)
+               SELECT $10::uuid, $11::uuid, $12::uuid, $13::bytea, now() + make_interval(days => $14::int) FROM entry`,
+        values: refresh.values,
+      });
+      return this.pair(user.id, refresh.token);
     });
   }
 
@@ -268,12 +278,12 @@ export class IdentityService {
   }
 
   private async insertRefreshToken(c: { query: Pool['query'] }, userId: string, familyId: string): Promise<string> {
-    const token = randomBytes(32).toString('base64url');
+    const { token, values } = newRefreshToken(userId, familyId);
     await c.query({
       name: 'refresh-token-insert',
       text: `INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, expires_at)
        VALUES ($1, $2, $3, $4, now() + make_interval(days => $5))`,
-      values: [uuidv7(), familyId, userId, sha256(token), REFRESH_TOKEN_TTL_DAYS],
+      values,
     });
     return token;
   }
