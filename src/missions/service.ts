@@ -99,11 +99,7 @@ const MISSION_WITH_TOTALS = `
       SELECT sum(amount)::bigint AS pledged_amount, sum(backers)::bigint AS backer_count
         FROM mission_totals WHERE mission_id = m.id) t ON true`;
 
-/** Pledged total and backer count of a mission, summed over its slots. */
-export async function missionTotals(c: Queryable, missionId: string): Promise<MissionTotals> {
-  return (await missionTotalsOf(c, [missionId])).get(missionId) ?? { pledgedAmount: 0, backerCount: 0 };
-}
-
+/** Pledged total and backer count of a mission, summed over its slots (see missionTotalsOf). */
 export interface MissionTotals {
   pledgedAmount: number;
   backerCount: number;
@@ -302,7 +298,7 @@ export class MissionService {
       assert.fail(`mission ${missionId} passed every check but its pledge was not held (escrow slot ${slot} missing?)`);
     }
     // No totals here: a sum read inside this transaction can miss a concurrent
-    // pledge; the live consumer reads them after commit (missionTotals).
+    // pledge; the live writer reads them after commit (missionTotalsOf).
     return { id: pledgeId, missionId: m.id, amount, status: 'HELD', backerName, createdAt: at.toISOString() };
   }
 
