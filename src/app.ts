@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { Config, Role } from './platform/config.ts';
 import type { Pool, Queryable } from './platform/db.ts';
+import { registerBareRoute } from './platform/bare-route.ts';
 import { InProcessBus, type Bus } from './platform/bus.ts';
 import { createHttpServer, type App } from './platform/http.ts';
 import type { Logger } from './platform/log.ts';
@@ -154,7 +155,7 @@ export async function createMissionLink(deps: AppDeps): Promise<MissionLink> {
   }
 
   // Benchmarks only: a trivial route in this very process, the ceiling of bench/scenarios/me.ts.
-  if (process.env.BENCH_BARE_ROUTE === '1') (await import('../bench/lib/bare-route.ts')).registerBareRoute(http);
+  if (process.env.BENCH_BARE_ROUTE === '1') registerBareRoute(http);
   await http.ready();
   if (deps.startWorkers !== false) {
     ml.relay?.start();

@@ -7,7 +7,7 @@
 import { createHttpServer } from '../../src/platform/http.ts';
 import { createLogger } from '../../src/platform/log.ts';
 import { Metrics } from '../../src/platform/metrics.ts';
-import { registerBareRoute } from './bare-route.ts';
+import { registerBareRoute } from '../../src/platform/bare-route.ts';
 
 const port = Number(process.env.PORT);
 if (!Number.isInteger(port) || port <= 0) throw new Error('PORT is required');

@@ -5,7 +5,7 @@
  * by a stand-alone process built with the same createHttpServer.
  */
 import os from 'node:os';
-import { BARE_ROUTE } from '../lib/bare-route.ts';
+import { BARE_ROUTE } from '../../src/platform/bare-route.ts';
 import { withCpu } from '../lib/cpu.ts';
 import { clean, runLoad, type LoadRequest, type LoadResult } from '../lib/load.ts';
 import { forkTs, freePort, startServer, stopChild, waitForHttp } from '../lib/processes.ts';
