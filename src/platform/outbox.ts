@@ -121,11 +121,11 @@ export class OutboxRelay {
 
   /** Records a failed publish; the event is retried after a backoff. */
   private async failed(event: BusEvent, err: unknown): Promise<void> {
-    // Back off: retry after min(2^attempts, 30) seconds, so a bus that
+    // Back off: retry after min(2^attempts, 10) seconds, so a bus that
     // comes back is caught up with quickly.
     const message = String((err as Error)?.message ?? err);
     await this.pool
-      .query(`UPDATE outbox SET last_error = $2, claimed_until = now() + make_interval(secs => least(power(2, attempts), 30)) WHERE id = $1`, [event.id, message.slice(0, 500)])
+      .query(`UPDATE outbox SET last_error = $2, claimed_until = now() + make_interval(secs => least(power(2, attempts), 10)) WHERE id = $1`, [event.id, message.slice(0, 500)])
       .catch(() => undefined);
     this.log.warn({ topic: event.topic, id: event.id, err: message }, 'publishing an event failed; will retry');
   }
