@@ -4,7 +4,7 @@ import { uuidv7 } from 'uuidv7';
 import { balancesOf, ensureAccount, ensureAccounts, ledgerErrorOf, transferCall } from '../ledger/index.ts';
 import { tx, type Client, type Pool, type Queryable } from '../platform/db.ts';
 import { AppError } from '../platform/errors.ts';
-import { claimKey, completeKey, type IdempotencyKey, type Outcome } from '../platform/idempotency.ts';
+import { completeKey, createdOnce, replayOf, type IdempotencyKey, type Outcome } from '../platform/idempotency.ts';
 import { decodeCursor, encodeCursor } from '../platform/ids.ts';
 import { enqueueEvent } from '../platform/outbox.ts';
 import type { Metrics } from '../platform/metrics.ts';
@@ -180,7 +180,7 @@ export class MissionService {
     checkAmount(input.amount, channel.mission_min_amount, channel.mission_max_amount);
     const backerName = await this.deps.displayNameOf(userId);
     const out = await tx(this.pool, async (c) => {
-      const replay = await this.claim(c, key);
+      const replay = await replayOf<{ mission: Mission }>(c, key);
       if (replay) return replay;
       const id = uuidv7();
       const acceptDeadline = new Date(now.getTime() + channel.accept_window_seconds * 1000);
@@ -213,22 +213,12 @@ export class MissionService {
   /** Backs an open mission. Refused at or after the deadline, whatever the sweeper did. */
   async pledge(userId: string, missionId: string, amount: number, key: IdempotencyKey | undefined, arrivedAt: Date): Promise<Outcome<{ pledge: Pledge }>> {
     const backerName = await this.deps.displayNameOf(userId);
-    let outcome: Outcome<{ pledge: Pledge }>;
-    if (key) {
-      const out = await tx(this.pool, async (c) => {
-        const replay = await this.claim(c, key);
-        if (replay) return replay;
-        const pledge = await this.hold(c, missionId, userId, backerName, amount, arrivedAt);
-        const body = { pledge };
-        await completeKey(c, key, 201, body, pledge.id);
-        return { status: 201, body, replayed: false };
-      });
-      if (out.replayed) return out as Outcome<{ pledge: Pledge }>;
-      outcome = out as Outcome<{ pledge: Pledge }>;
-    } else {
-      // Without a key the pledge is a single statement: its own transaction.
-      outcome = { status: 201, body: { pledge: await this.hold(this.pool, missionId, userId, backerName, amount, arrivedAt) }, replayed: false };
-    }
+    // Without a key the pledge is a single statement: its own transaction.
+    const outcome = await createdOnce(this.pool, key, async (q) => {
+      const pledge = await this.hold(q, missionId, userId, backerName, amount, arrivedAt);
+      return { body: { pledge }, resourceId: pledge.id };
+    });
+    if (outcome.replayed) return outcome;
     this.deps.eventsCommitted();
     this.deps.metrics?.pledges.inc({ kind: 'pledge' });
     this.deps.metrics?.pledgedKrw.inc({ kind: 'pledge' }, amount);
@@ -300,14 +290,6 @@ export class MissionService {
     // No totals here: a sum read inside this transaction can miss a concurrent
     // pledge; the live writer reads them after commit (missionTotalsOf).
     return { id: pledgeId, missionId: m.id, amount, status: 'HELD', backerName, createdAt: at.toISOString() };
-  }
-
-  private async claim(c: Client, key: IdempotencyKey | undefined): Promise<Outcome<never> | undefined> {
-    if (!key) return undefined;
-    const claim = await claimKey(c, key);
-    if (claim.kind === 'replay') return { status: claim.status, body: claim.body as never, replayed: true };
-    if (claim.kind === 'unfinished') throw new AppError('REQUEST_IN_PROGRESS', 'The same request is still being processed; retry shortly');
-    return undefined;
   }
 
   async get(id: string, c: Queryable = this.pool): Promise<Mission> {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import type { Queryable } from './db.ts';
+import { tx, type Pool, type Queryable } from './db.ts';
 import { AppError } from './errors.ts';
 
 export interface IdempotencyKey {
@@ -71,4 +71,39 @@ export interface Outcome<T> {
   status: number;
   body: T;
   replayed: boolean;
+}
+
+/**
+ * Claims `key` (if any) inside the caller's transaction: the stored answer
+ * when the request is a replay, undefined when it is new, 409 while the first
+ * request with that key has not finished.
+ */
+export async function replayOf<B>(c: Queryable, key: IdempotencyKey | undefined): Promise<Outcome<B> | undefined> {
+  if (!key) return undefined;
+  const claim = await claimKey(c, key);
+  if (claim.kind === 'replay') return { status: claim.status, body: claim.body as B, replayed: true };
+  if (claim.kind === 'unfinished') throw new AppError('REQUEST_IN_PROGRESS', 'The same request is still being processed; retry shortly');
+  return undefined;
+}
+
+/**
+ * Runs a money-moving action whose effect is one statement, once per
+ * Idempotency-Key, answering 201. With a key: a transaction that claims it,
+ * acts and stores the answer (a replay gets the stored answer). Without one:
+ * `act` runs on the pool, its statement its own transaction.
+ * @example await createdOnce(pool, key, async (q) => { const bet = await place(q); return { body: { bet }, resourceId: bet.id }; });
+ */
+export async function createdOnce<B>(
+  pool: Pool,
+  key: IdempotencyKey | undefined,
+  act: (q: Queryable) => Promise<{ body: B; resourceId: string }>,
+): Promise<Outcome<B>> {
+  if (!key) return { status: 201, body: (await act(pool)).body, replayed: false };
+  return tx(pool, async (c) => {
+    const replay = await replayOf<B>(c, key);
+    if (replay) return replay;
+    const { body, resourceId } = await act(c);
+    await completeKey(c, key, 201, body, resourceId);
+    return { status: 201, body, replayed: false };
+  });
 }

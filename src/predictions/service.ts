@@ -4,7 +4,7 @@ import { uuidv7 } from 'uuidv7';
 import { createTransfer, ensureAccounts, ledgerErrorOf, transferCall, type AccountRef } from '../ledger/index.ts';
 import { tx, type Client, type Pool, type Queryable } from '../platform/db.ts';
 import { AppError } from '../platform/errors.ts';
-import { claimKey, completeKey, type IdempotencyKey, type Outcome } from '../platform/idempotency.ts';
+import { createdOnce, type IdempotencyKey, type Outcome } from '../platform/idempotency.ts';
 import { deterministicId } from '../platform/ids.ts';
 import { enqueueEvent } from '../platform/outbox.ts';
 import type { Metrics } from '../platform/metrics.ts';
@@ -83,21 +83,11 @@ export class PredictionService {
 
   /** Places points on one side. Locked from locksAt on, whatever the sweeper did. */
   async bet(userId: string, missionId: string, side: Side, points: number, key: IdempotencyKey | undefined, arrivedAt: Date): Promise<Outcome<{ bet: Bet }>> {
-    const place = (c: Queryable) => this.place(c, userId, missionId, side, points, arrivedAt);
-    let out: Outcome<{ bet: Bet }>;
-    if (key) {
-      out = await tx(this.deps.pool, async (c) => {
-        const claim = await claimKey(c, key);
-        if (claim.kind === 'replay') return { status: claim.status, body: claim.body as { bet: Bet }, replayed: true };
-        if (claim.kind === 'unfinished') throw new AppError('REQUEST_IN_PROGRESS', 'The same request is still being processed');
-        const bet = await place(c);
-        await completeKey(c, key, 201, { bet }, bet.id);
-        return { status: 201, body: { bet }, replayed: false };
-      });
-    } else {
-      // Without a key a bet is a single statement: its own transaction.
-      out = { status: 201, body: { bet: await place(this.deps.pool) }, replayed: false };
-    }
+    // Without a key a bet is a single statement: its own transaction.
+    const out = await createdOnce(this.deps.pool, key, async (q) => {
+      const bet = await this.place(q, userId, missionId, side, points, arrivedAt);
+      return { body: { bet }, resourceId: bet.id };
+    });
     if (!out.replayed) {
       this.deps.eventsCommitted();
       this.deps.metrics?.bets.inc({ side });
