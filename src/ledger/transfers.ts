@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Queryable } from '../platform/db.ts';
-import { rankOf, RANK_SQL, type AccountRef, type LedgerName } from './accounts.ts';
+import { rankOf, RANK_SQL, type AccountCode, type AccountRef, type LedgerName } from './accounts.ts';
 
 export const PENDING = 1;
 export const POST_PENDING = 2;
@@ -56,7 +56,7 @@ export function ledgerErrorOf(err: unknown): LedgerError | null {
  * SQL expressions (parameters, columns); code and ledger are literals.
  * Evaluates to 'created' or 'exists'; a refused transfer fails the statement
  * (see ledgerErrorOf).
- * @example `SELECT ${transferCall({ id: '$1', debit: 'w.id', credit: 'e.id', amount: '$2', ledger: 'KRW', code: 'pledge_hold', pending: true, missionId: '$3', debitFirst: true })}`
+ * @example `SELECT ${transferCall({ id: '$1', debit: 'w.id', credit: 'e.id', amount: '$2', ledger: 'KRW', code: 'pledge_hold', pending: true, missionId: '$3', debitCode: 'user_wallet', creditCode: 'mission_escrow' })}`
  */
 export function transferCall(a: {
   id: string;
@@ -67,11 +67,14 @@ export function transferCall(a: {
   code: string;
   pending: boolean;
   missionId: string;
-  /** Whether the debit account comes first in lock order (rank, id). */
-  debitFirst: boolean;
+  /** The kinds of the two accounts, for the lock order (rank, then id). */
+  debitCode: AccountCode;
+  creditCode: AccountCode;
 }): string {
   assert(/^[a-z_]+$/.test(a.code) && /^[A-Z]+$/.test(a.ledger), 'code and ledger are literals');
-  return `ledger_create_transfer(${a.id}::uuid, ${a.debit}, ${a.credit}, ${a.amount}::bigint, '${a.ledger}', '${a.code}', ${a.pending ? PENDING : 0}, ${a.missionId}::uuid, ${a.debitFirst})`;
+  const rank = rankOf(a.debitCode) - rankOf(a.creditCode);
+  const debitFirst = rank === 0 ? `(${a.debit} < ${a.credit})` : String(rank < 0);
+  return `ledger_create_transfer(${a.id}::uuid, ${a.debit}, ${a.credit}, ${a.amount}::bigint, '${a.ledger}', '${a.code}', ${a.pending ? PENDING : 0}, ${a.missionId}::uuid, ${debitFirst})`;
 }
 
 /**

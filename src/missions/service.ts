@@ -254,7 +254,7 @@ export class MissionService {
                e AS (SELECT id FROM accounts WHERE ledger = 'KRW' AND code = 'mission_escrow' AND owner = $11),
                t AS (
                  SELECT ok.id AS mission_id, ok.channel, w.id AS wallet_id, e.id AS escrow_id,
-                        ${transferCall({ id: '$6', debit: 'w.id', credit: 'e.id', amount: '$5', ledger: 'KRW', code: 'pledge_hold', pending: true, missionId: 'ok.id', debitFirst: true })} AS result
+                        ${transferCall({ id: '$6', debit: 'w.id', credit: 'e.id', amount: '$5', ledger: 'KRW', code: 'pledge_hold', pending: true, missionId: 'ok.id', debitCode: 'user_wallet', creditCode: 'mission_escrow' })} AS result
                    FROM ok, w, e),
                p AS (
                  INSERT INTO pledges (id, mission_id, backer_id, backer_name, amount, hold_transfer_id, wallet_account_id, escrow_account_id, status, created_at)

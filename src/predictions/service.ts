@@ -126,7 +126,7 @@ export class PredictionService {
                  ON CONFLICT (mission_id, user_id) DO UPDATE SET points = s.points + EXCLUDED.points WHERE s.side = EXCLUDED.side
                  RETURNING points),
                t AS (
-                 SELECT ok.channel, ${transferCall({ id: '$8', debit: 'w.id', credit: 'pool.id', amount: '$4', ledger: 'POINTS', code: 'prediction_bet', pending: false, missionId: '$1', debitFirst: true })} AS result
+                 SELECT ok.channel, ${transferCall({ id: '$8', debit: 'w.id', credit: 'pool.id', amount: '$4', ledger: 'POINTS', code: 'prediction_bet', pending: false, missionId: '$1', debitCode: 'user_wallet', creditCode: 'prediction_pool' })} AS result
                    FROM ok, w, pool, s),
                b AS (
                  INSERT INTO prediction_bets (id, mission_id, user_id, side, points, transfer_id, created_at)
