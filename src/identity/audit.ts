@@ -52,8 +52,6 @@ let lastAppended: { seq: number; hash: string } | null = null;
 
 type AuditRow = { seq: number; at: Date; action: string; userId: string | null; ip: string | null; details: Record<string, unknown>; prevHash: string };
 
-const auditValues = (row: AuditRow, hash: string) => [row.seq, row.at, row.action, row.userId, row.ip, JSON.stringify(row.details), row.prevHash, hash];
-
 type AuditFields = Omit<AuditRow, 'seq' | 'prevHash'>;
 
 const fieldsOf = (entry: AuditEntry): AuditFields => ({
@@ -64,10 +62,14 @@ const fieldsOf = (entry: AuditEntry): AuditFields => ({
   details: entry.details ?? {},
 });
 
+/** The first parameter number a rider's own parameters take. */
+export const AUDIT_RIDER_FIRST_PARAM = 10;
+
 /**
  * A row the caller writes in the same statement as an audit entry, and only
  * if the entry is written: `text` is an `INSERT … SELECT … FROM entry` (the
- * entry's CTE), with its own parameters from $10, cast to their types.
+ * entry's CTE), with its own parameters from AUDIT_RIDER_FIRST_PARAM, cast to
+ * their types.
  */
 export interface AuditRider {
   name: string;
@@ -78,29 +80,44 @@ export interface AuditRider {
 const NO_RIDER: AuditRider = { name: 'none', text: 'SELECT seq FROM entry', values: [] };
 
 /**
+ * The statement that appends `row` (and the rider) under the chain's lock.
+ * At the chain's remembered end it inserts only if that end still is one:
+ * the previous entry exists, and ON CONFLICT (whose unique check sees entries
+ * committed after the statement's snapshot, or being written) finds the
+ * number free. After reading the end under the lock, the lock is held already.
+ */
+function appendStatement(row: AuditRow, rider: AuditRider, atRememberedEnd: boolean) {
+  const hash = auditRowHash(row);
+  const guard = atRememberedEnd
+    ? `WHERE EXISTS (SELECT 1 FROM audit_log WHERE seq = $1::bigint - 1 AND hash = $7::text)
+       ON CONFLICT (seq) DO NOTHING`
+    : '';
+  return {
+    hash,
+    query: {
+      name: `audit-append${atRememberedEnd ? '-next' : ''}+${rider.name}`,
+      text: `WITH lock AS (SELECT pg_advisory_xact_lock($9)),
+             entry AS (
+               INSERT INTO audit_log (seq, at, action, user_id, ip, details, prev_hash, hash)
+               SELECT $1::bigint, $2::timestamptz, $3::text, $4::uuid, $5::text, $6::jsonb, $7::text, $8::text FROM lock
+               ${guard}
+               RETURNING seq)
+             ${rider.text}`,
+      values: [row.seq, row.at, row.action, row.userId, row.ip, JSON.stringify(row.details), row.prevHash, hash, AUDIT_LOCK, ...rider.values],
+    },
+  };
+}
+
+/**
  * Appends after the entry this process appended last, if that is still the
- * chain's end: one statement, under the chain's lock. False when it is not
- * (nothing written, the rider neither).
+ * chain's end: one statement. False when it is not (nothing written, the
+ * rider neither).
  */
 async function appendAtKnownEnd(q: Queryable, fields: AuditFields, rider: AuditRider): Promise<boolean> {
   if (!lastAppended) return false;
   const row = { ...fields, seq: lastAppended.seq + 1, prevHash: lastAppended.hash };
-  const hash = auditRowHash(row);
-  const { rowCount } = await q.query({
-    name: `audit-append-next+${rider.name}`,
-    // Under the same lock as the other path. ON CONFLICT: the unique check
-    // sees entries committed after this statement's snapshot (or being
-    // written), so an end that moved on only makes it insert nothing.
-    text: `WITH lock AS (SELECT pg_advisory_xact_lock($9)),
-           entry AS (
-             INSERT INTO audit_log (seq, at, action, user_id, ip, details, prev_hash, hash)
-             SELECT $1::bigint, $2::timestamptz, $3::text, $4::uuid, $5::text, $6::jsonb, $7::text, $8::text FROM lock
-              WHERE EXISTS (SELECT 1 FROM audit_log WHERE seq = $1::bigint - 1 AND hash = $7::text)
-             ON CONFLICT (seq) DO NOTHING
-             RETURNING seq)
-           ${rider.text}`,
-    values: [...auditValues(row, hash), AUDIT_LOCK, ...rider.values],
-  });
+  const { hash, query } = appendStatement(row, rider, true);
+  const { rowCount } = await q.query(query);
   if (rowCount !== 1) return false;
   lastAppended = { seq: row.seq, hash };
   return true;
@@ -115,18 +132,8 @@ async function appendAtEnd(client: Queryable, fields: AuditFields, rider: AuditR
   });
   const prev = last.rows[0];
   const row = { ...fields, seq: (prev?.seq ?? 0) + 1, prevHash: prev?.hash ?? GENESIS };
-  const hash = auditRowHash(row);
-  await client.query({
-    name: `audit-append+${rider.name}`,
-    // The same parameters as at the known end ($9: the lock, held already).
-    text: `WITH lock AS (SELECT pg_advisory_xact_lock($9)),
-           entry AS (
-             INSERT INTO audit_log (seq, at, action, user_id, ip, details, prev_hash, hash)
-             SELECT $1::bigint, $2::timestamptz, $3::text, $4::uuid, $5::text, $6::jsonb, $7::text, $8::text FROM lock
-             RETURNING seq)
-           ${rider.text}`,
-    values: [...auditValues(row, hash), AUDIT_LOCK, ...rider.values],
-  });
+  const { hash, query } = appendStatement(row, rider, false);
+  await client.query(query);
   lastAppended = { seq: row.seq, hash };
 }
 

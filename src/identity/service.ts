@@ -4,7 +4,7 @@ import { isUniqueViolation, tx, type Pool } from '../platform/db.ts';
 import { AppError } from '../platform/errors.ts';
 import type { Logger } from '../platform/log.ts';
 import type { Metrics } from '../platform/metrics.ts';
-import { appendAudit, appendAuditNow } from './audit.ts';
+import { appendAudit, appendAuditNow, AUDIT_RIDER_FIRST_PARAM } from './audit.ts';
 import { ACCESS_TOKEN_TTL_SECONDS, API_AUDIENCE, type KeyRing } from './keys.ts';
 import { dummyHash, hashPassword, verifyPassword } from './passwords.ts';
 import { LoginThrottle, THROTTLE_COLUMNS, type ThrottleRow } from './throttle.ts';
@@ -88,6 +88,13 @@ export interface IdentityDeps {
  * database; other modules ask it through this interface.
  */
 /** A new refresh token, and the values of its row (id, family, user, hash, days to live); only the hash is stored. */
+/** The refresh-token row's INSERT, for newRefreshToken's values as parameters $first…$first+4, selected `from` a row source if given. */
+function refreshTokenInsert(first: number, from = ''): string {
+  const p = (i: number) => `$${first + i}`;
+  return `INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, expires_at)
+          SELECT ${p(0)}::uuid, ${p(1)}::uuid, ${p(2)}::uuid, ${p(3)}::bytea, now() + make_interval(days => ${p(4)}::int) ${from}`;
+}
+
 function newRefreshToken(userId: string, familyId: string): { token: string; values: unknown[] } {
   const token = randomBytes(32).toString('base64url');
   return { token, values: [uuidv7(), familyId, userId, sha256(token), REFRESH_TOKEN_TTL_DAYS] };
@@ -172,8 +179,7 @@ export class IdentityService {
       const refresh = newRefreshToken(user.id, uuidv7());
       await appendAuditNow(pool, { action: 'login', userId: user.id, ip: ctx.ip }, {
         name: 'refresh-token',
-        text: `INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, expires_at)
-               SELECT $10::uuid, $11::uuid, $12::uuid, $13::bytea, now() + make_interval(days => $14::int) FROM entry`,
+        text: refreshTokenInsert(AUDIT_RIDER_FIRST_PARAM, 'FROM entry'),
         values: refresh.values,
       });
       return this.pair(user.id, refresh.token);
@@ -279,12 +285,7 @@ export class IdentityService {
 
   private async insertRefreshToken(c: { query: Pool['query'] }, userId: string, familyId: string): Promise<string> {
     const { token, values } = newRefreshToken(userId, familyId);
-    await c.query({
-      name: 'refresh-token-insert',
-      text: `INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, expires_at)
-       VALUES ($1, $2, $3, $4, now() + make_interval(days => $5))`,
-      values,
-    });
+    await c.query({ name: 'refresh-token-insert', text: refreshTokenInsert(1), values });
     return token;
   }
 
