@@ -138,3 +138,55 @@ describe('writers sharing accounts', () => {
     expect((await verifyLedger(pool)).ok).toBe(true);
   }, 60_000);
 });
+
+describe('references, checked by the writers (transfers have no foreign keys)', () => {
+  const call = (id: string, debit: string, credit: string, debitFirst: boolean) =>
+    pool.query('SELECT ledger_create_transfer($1, $2, $3, 100, $4, $5, 0, NULL, $6) AS result', [id, debit, credit, 'KRW', 'charge', debitFirst]);
+  const transferExists = async (id: string) => (await pool.query('SELECT 1 FROM transfers WHERE id = $1', [id])).rowCount === 1;
+
+  it('refuses a transfer whose account is missing or on another ledger, and keeps nothing of it', async () => {
+    const run = randomUUID();
+    const source = await ensureAccount(pool, 'KRW', 'payment_provider', `provider:${run}`);
+    const wallet = await ensureAccount(pool, 'KRW', 'user_wallet', `${run}:w`);
+    const points = await ensureAccount(pool, 'POINTS', 'user_wallet', `${run}:p`);
+    const before = [await balancesOf(pool, source.id), await balancesOf(pool, wallet.id)];
+    for (const [debit, credit] of [
+      [source.id, randomUUID()],
+      [randomUUID(), wallet.id],
+      [source.id, points.id],
+      [points.id, wallet.id],
+    ] as const) {
+      for (const debitFirst of [true, false]) {
+        const id = randomUUID();
+        const err = await call(id, debit, credit, debitFirst).catch((e: unknown) => e);
+        expect(err).toMatchObject({ code: 'ML003' });
+        expect(await transferExists(id)).toBe(false);
+      }
+    }
+    const id = randomUUID();
+    const refused = await tx(pool, (c) => createTransfer(c, { id, debit: source, credit: { ...wallet, id: randomUUID() }, amount: 100, code: 'charge' })).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(LedgerError);
+    expect((refused as LedgerError).reason).toBe('account_not_found');
+    expect([await balancesOf(pool, source.id), await balancesOf(pool, wallet.id)]).toEqual(before);
+    expect((await call(randomUUID(), source.id, wallet.id, true)).rows[0].result).toBe('created');
+  });
+
+  it('ledger verify names a transfer whose account does not exist', async () => {
+    // Its own databases: this one is left with broken books on purpose.
+    const broken = await createTestDatabases(2);
+    try {
+      const source = await ensureAccount(broken.pools.funding, 'KRW', 'payment_provider', 'provider');
+      const ghost = randomUUID();
+      const id = randomUUID();
+      await broken.pools.funding.query(
+        `INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, ledger, code, flags) VALUES ($1, $2, $3, 0, 'KRW', 'charge', 0)`,
+        [id, source.id, ghost],
+      );
+      const report = await verifyLedger(broken.pools.funding);
+      expect(report.ok).toBe(false);
+      expect(report.problems).toContainEqual({ check: 'single_ledger', detail: `transfer ${id} (KRW): its credit account ${ghost} does not exist` });
+    } finally {
+      await broken.drop();
+    }
+  });
+});

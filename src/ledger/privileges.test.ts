@@ -22,6 +22,12 @@ describe('database privileges of the app roles', () => {
     await expect(f.query('DROP TABLE outbox')).rejects.toThrow(/must be owner/);
   });
 
+  it('cannot delete accounts, which transfers reference without a foreign key', async () => {
+    const f = t.db.pools.funding;
+    await expect(f.query('DELETE FROM accounts')).rejects.toThrow(/permission denied/);
+    await expect(f.query('TRUNCATE accounts CASCADE')).rejects.toThrow(/permission denied/);
+  });
+
   it('cannot rewrite the audit log', async () => {
     const i = t.db.pools.identity;
     await expect(i.query('UPDATE audit_log SET action = action')).rejects.toThrow(/permission denied/);

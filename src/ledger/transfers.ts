@@ -8,7 +8,13 @@ export const VOID_PENDING = 4;
 
 export class LedgerError extends Error {
   constructor(
-    readonly reason: 'exceeds_credits' | 'exists_with_different_fields' | 'pending_not_found' | 'pending_already_resolved' | 'ledger_mismatch',
+    readonly reason:
+      | 'exceeds_credits'
+      | 'exists_with_different_fields'
+      | 'account_not_found'
+      | 'pending_not_found'
+      | 'pending_already_resolved'
+      | 'ledger_mismatch',
     message: string,
   ) {
     super(message);
@@ -41,7 +47,7 @@ export async function lockAccounts(c: Queryable, ids: readonly string[]): Promis
 }
 
 /** Error codes ledger_create_transfer (migrations/funding) raises. */
-const REFUSED = { ML001: 'exceeds_credits', ML002: 'exists_with_different_fields' } as const;
+const REFUSED = { ML001: 'exceeds_credits', ML002: 'exists_with_different_fields', ML003: 'account_not_found' } as const;
 
 /** The LedgerError a failed statement that made a transfer stands for, if any. */
 export function ledgerErrorOf(err: unknown): LedgerError | null {
@@ -170,7 +176,6 @@ export async function resolvePending(c: Queryable, items: Resolution[]): Promise
   }
   const ids = [...deltas.keys()];
   const accountIds = uuidArray(ids);
-  await lockAccounts(c, ids);
   await c.query(
     `INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, ledger, code, flags, pending_id, mission_id)
      SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::text[], $6::text[], $7::int[], $8::uuid[], $9::uuid[])`,
@@ -186,6 +191,9 @@ export async function resolvePending(c: Queryable, items: Resolution[]): Promise
       uuidArray(cols.missionId),
     ],
   );
+  // The accounts are locked after the transfers are written, so concurrent
+  // resolutions (settlement streams) wait for each other only here.
+  await lockAccounts(c, ids);
   const delta = (k: number) => intArray(ids.map((id) => deltas.get(id)![k]!));
   const { rowCount } = await c.query(
     `UPDATE accounts a SET

@@ -39,7 +39,7 @@ export async function lastVerification(pool: Queryable): Promise<LedgerReport | 
  * Proves the books: per ledger Σdebits = Σcredits; every account's balance
  * equals what its transfers add up to; no limited account is overdrawn; every
  * pending transfer is open, posted or voided once, by a resolution that
- * matches it. Read-only; run it in a REPEATABLE READ snapshot for consistency.
+ * matches it; both accounts of every transfer exist, on its ledger. Read-only; run it in a REPEATABLE READ snapshot for consistency.
  * @example const report = await verifyLedger(pool); if (!report.ok) console.error(report.problems);
  */
 export async function verifyLedger(pool: Pool): Promise<LedgerReport> {
@@ -112,11 +112,19 @@ export async function verifyLedger(pool: Pool): Promise<LedgerReport> {
     );
     for (const b of badResolutions.rows) problems.push({ check: 'pending_resolved_once', detail: `transfer ${b.id} (flags ${b.flags}) does not match pending ${b.pending ?? 'missing'}` });
 
-    const crossLedger = await client.query<Row>(
-      `SELECT t.id FROM transfers t JOIN accounts d ON d.id = t.debit_account_id JOIN accounts c ON c.id = t.credit_account_id
-        WHERE d.ledger <> t.ledger OR c.ledger <> t.ledger LIMIT 50`,
+    // Transfers have no foreign keys (migration 0010): their writers check
+    // that both accounts exist on the transfer's ledger, and this proves it.
+    const badAccounts = await client.query<Row>(
+      `SELECT t.id, t.ledger, t.debit_account_id AS debit, d.ledger AS dledger, t.credit_account_id AS credit, c.ledger AS cledger
+         FROM transfers t LEFT JOIN accounts d ON d.id = t.debit_account_id LEFT JOIN accounts c ON c.id = t.credit_account_id
+        WHERE d.ledger IS DISTINCT FROM t.ledger OR c.ledger IS DISTINCT FROM t.ledger LIMIT 50`,
     );
-    for (const x of crossLedger.rows) problems.push({ check: 'single_ledger', detail: `transfer ${x.id} crosses ledgers` });
+    for (const x of badAccounts.rows) {
+      const side = (name: string, id: string | undefined, ledger: string | undefined) =>
+        ledger === x.ledger ? [] : [`its ${name} account ${id} ${ledger ? `is on ${ledger}` : 'does not exist'}`];
+      const what = [...side('debit', x.debit, x.dledger), ...side('credit', x.credit, x.cledger)].join(', ');
+      problems.push({ check: 'single_ledger', detail: `transfer ${x.id} (${x.ledger}): ${what}` });
+    }
 
     const count = await client.query<Row>('SELECT count(*)::bigint AS n FROM transfers');
     await client.query<Row>('COMMIT');

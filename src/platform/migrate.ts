@@ -38,9 +38,13 @@ async function loadMigrations(db: DatabaseName): Promise<Migration[]> {
 /** Tables nobody may change or delete rows of: the books and the audit trail. */
 export const APPEND_ONLY: Record<DatabaseName, string[]> = { identity: ['audit_log'], funding: ['transfers'] };
 
+/** Tables whose rows are updated but never deleted: transfers reference accounts without a foreign key. */
+export const NEVER_DELETED: Record<DatabaseName, string[]> = { identity: [], funding: ['accounts'] };
+
 /**
  * What the login role of a database may do: read and write rows, nothing on
- * the schema, and only INSERT/SELECT on append-only tables. Idempotent.
+ * the schema, only INSERT/SELECT on append-only tables, and no DELETE on
+ * tables that are never deleted from. Idempotent.
  */
 async function grantAppRole(client: pg.Client, db: DatabaseName, role: string): Promise<void> {
   const r = client.escapeIdentifier(role);
@@ -49,6 +53,9 @@ async function grantAppRole(client: pg.Client, db: DatabaseName, role: string): 
   await client.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${r}`);
   for (const table of APPEND_ONLY[db]) {
     await client.query(`REVOKE UPDATE, DELETE, TRUNCATE ON ${client.escapeIdentifier(table)} FROM ${r}`);
+  }
+  for (const table of NEVER_DELETED[db]) {
+    await client.query(`REVOKE DELETE, TRUNCATE ON ${client.escapeIdentifier(table)} FROM ${r}`);
   }
 }
 
