@@ -47,6 +47,9 @@ export function feeSplit(total: number, feeBps: number): { fee: number; streamer
 // happens once under the mission's row lock).
 const LEASE_SECONDS = 15;
 
+/** Streams of batches that settle one large mission at once. */
+const STREAMS = 2;
+
 /**
  * Moves the money of ended missions: one job per mission, taken by one
  * worker at a time (lease + SKIP LOCKED), settled in batches of pledges that
@@ -58,7 +61,10 @@ export class SettlementWorker {
   private readonly settled: client.Counter<'outcome'>;
   private readonly pledgesSettled: client.Counter<'result'>;
 
+  private readonly batchSize: number;
+
   constructor(private readonly deps: SettlementDeps) {
+    this.batchSize = deps.batchSize ?? 5000;
     this.loop = new PollingLoop('settlement', () => this.runOnce(), deps.log, deps.pollMs ?? 500);
     this.lag = new client.Histogram({
       name: 'missionlink_settlement_lag_seconds',
@@ -125,12 +131,22 @@ export class SettlementWorker {
       await pool.query('UPDATE settlement_jobs SET done_at = coalesce(done_at, now()) WHERE mission_id = $1', [missionId]);
       return 'already';
     }
-    let count = 0;
-    for (;;) {
+    let settled = 0;
+    const batch = async () => {
       const n = await this.settleBatch(m);
-      if (n === 0) break;
-      count += n;
-      await this.deps.hooks?.afterBatch?.(missionId, count);
+      if (n > 0) {
+        settled += n;
+        await this.deps.hooks?.afterBatch?.(missionId, settled);
+      }
+      return n;
+    };
+    // Most missions fit in one batch. A larger one goes on in STREAMS streams
+    // of batches at once: SKIP LOCKED gives them disjoint pledges, and they
+    // queue only for the balance updates that end each batch.
+    if ((await batch()) === this.batchSize) {
+      const streams = await Promise.allSettled(Array.from({ length: STREAMS }, async () => { while ((await batch()) > 0); }));
+      const failed = streams.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
     }
     const result = await this.finish(missionId);
     if (result === 'settled') this.deps.eventsCommitted();
@@ -144,7 +160,7 @@ export class SettlementWorker {
           WHERE mission_id = $1 AND status = 'HELD' ORDER BY id LIMIT $2
           -- SKIP LOCKED: a second worker on the same mission takes other pledges.
           FOR UPDATE SKIP LOCKED`,
-        [m.id, this.deps.batchSize ?? 5000],
+        [m.id, this.batchSize],
       );
       if (rows.length === 0) return 0;
       const items: Resolution[] = [];
@@ -154,13 +170,14 @@ export class SettlementWorker {
         captured.push(capture);
         items.push({ id: deterministicId('settle', p.id), pendingId: p.hold_transfer_id, postAmount: capture, code: capture === 0 ? 'pledge_refund' : 'pledge_capture' });
       }
-      await resolvePending(c, items);
       const status = rows.map((p, i) => (captured[i] === p.amount ? 'CAPTURED' : captured[i] === 0 ? 'REFUNDED' : 'PARTIALLY_REFUNDED'));
       await c.query(
         `UPDATE pledges p SET status = u.status, captured_amount = u.captured, refunded_amount = p.amount - u.captured
            FROM unnest($1::uuid[], $2::text[], $3::bigint[]) AS u(id, status, captured) WHERE p.id = u.id`,
         [rows.map((p) => p.id), status, captured],
       );
+      // Last: its balance updates are where concurrent batches queue.
+      await resolvePending(c, items);
       await c.query('UPDATE settlement_jobs SET claimed_until = now() + make_interval(secs => $2) WHERE mission_id = $1', [m.id, LEASE_SECONDS]);
       const results = new Map<string, number>();
       for (const s of status) results.set(s, (results.get(s) ?? 0) + 1);
