@@ -96,11 +96,12 @@ export class Notifier {
     }>(
       `UPDATE notifications n SET claimed_until = now() + make_interval(secs => $3)
          FROM missions m
-        WHERE m.id = n.mission_id AND n.id IN (
+        -- = ANY(ARRAY(…)), not IN (…): see the outbox relay's claim (src/platform/outbox.ts).
+        WHERE m.id = n.mission_id AND n.id = ANY (ARRAY(
           -- SKIP LOCKED: several notifiers may run; each mail is taken by one.
           SELECT id FROM notifications
            WHERE status = 'pending' AND next_attempt_at <= now() AND (claimed_until IS NULL OR claimed_until < now())
-           ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+           ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED))
         RETURNING n.id, n.user_id, n.outcome, n.pledged, n.captured, n.refunded, n.attempts, m.title, m.channel,
                   n.created_at < now() - make_interval(hours => $2) AS old`,
       [batch, GIVE_UP_HOURS, CLAIM_SECONDS],

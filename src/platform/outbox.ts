@@ -49,6 +49,21 @@ const PARALLEL_KEYS = 256;
 const LEASE_SECONDS = 10;
 
 /**
+ * Claims up to $1 unpublished rows for $2 seconds. `= ANY(ARRAY(…))`, not
+ * `IN (…)`: with IN the planner may take the LIMIT for the row count and
+ * hash-join a scan of the whole outbox (published rows are kept for days)
+ * on every pass, as PostgreSQL 15 did with statistics taken during a
+ * backlog; an array always becomes primary-key lookups.
+ */
+export const CLAIM_SQL = `UPDATE outbox SET claimed_until = now() + make_interval(secs => $2), attempts = attempts + 1
+  WHERE id = ANY (ARRAY(
+    -- SKIP LOCKED: several relays may run; each row is taken by one of them.
+    SELECT id FROM outbox
+     WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
+     ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED))
+  RETURNING id, topic, key, payload, created_at`;
+
+/**
  * Publishes committed outbox rows to the bus. Rows are claimed with a lease
  * (several relays may run; SKIP LOCKED gives each row to one of them); a row
  * whose publish fails or whose relay died is retried after its lease.
@@ -77,13 +92,7 @@ export class OutboxRelay {
   /** One pass: claim a batch, publish it in order, mark what went out. */
   async runOnce(): Promise<number> {
     const { rows } = await this.pool.query<{ id: string; topic: string; key: string; payload: Record<string, unknown>; created_at: Date }>(
-      `UPDATE outbox SET claimed_until = now() + make_interval(secs => $2), attempts = attempts + 1
-        WHERE id IN (
-          -- SKIP LOCKED: several relays may run; each row is taken by one of them.
-          SELECT id FROM outbox
-           WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
-           ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
-        RETURNING id, topic, key, payload, created_at`,
+      CLAIM_SQL,
       [this.opts.batch ?? 1000, LEASE_SECONDS],
     );
     if (rows.length === 0) return 0;
