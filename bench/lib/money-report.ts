@@ -6,7 +6,7 @@ import pg from 'pg';
 import { verifyLedger, type LedgerReport } from '../../src/ledger/index.ts';
 import { withDatabase } from '../../src/platform/embedded-pg.ts';
 import type { PgbenchRound, PledgeRound, ServerPostgres } from './money.ts';
-import { clean } from './load.ts';
+import { clean, type LoadResult } from './load.ts';
 import { median, noiseOf, round, type Alternated, type Noise } from './scenario.ts';
 
 /** verifyLedger on the server's funding database, as its superuser (read-only snapshot). */
@@ -110,8 +110,8 @@ export function pgbenchSummary(rounds: PgbenchRound[]) {
   };
 }
 
-/** What makes HTTP pledge rounds untrustworthy: errors or any non-2xx answer. */
-export function pledgeProblems(label: string, rounds: PledgeRound[]): string[] {
+/** What makes HTTP load rounds untrustworthy: errors or any non-2xx answer. */
+export function pledgeProblems(label: string, rounds: LoadResult[]): string[] {
   return rounds
     .filter((r) => !clean(r))
     .map(

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
-import { withCpu } from './cpu.ts';
+import { cpuSeconds, withCpu } from './cpu.ts';
 import { assertLoopback, runLoad, type LoadRequest, type LoadResult } from './load.ts';
 import { runTool } from './processes.ts';
 import { accessTokens, pool, registerUsers } from './users.ts';
@@ -351,5 +351,50 @@ export async function pgbenchRound(
       cpuSeconds === null || transactions === 0 ? null : (cpuSeconds * 1e6) / transactions,
     generatorCpu: r.cpuSeconds === null ? null : Math.round((r.cpuSeconds / seconds) * 100) / 100,
     wallMs: Math.round(r.ms),
+  };
+}
+
+// ------------------------------------------------------- HTTP + tpcb (reference)
+
+/** The one route of bench/lib/http-tpcb-server.ts. */
+export const HTTP_TPCB_ROUTE = '/bench/tpcb';
+
+export interface HttpTpcbRound extends LoadResult {
+  /** CPU of the reference process and of the server tree (its PostgreSQL did the work) per transaction. */
+  cpuUsPerOp: number | null;
+}
+
+/** The superuser URL of the pgbench database, for the reference process. */
+export const pgbenchUrl = (p: ServerPostgres) =>
+  `postgres://postgres:${encodeURIComponent(p.password)}@${p.host}:${p.port}/${PGBENCH_DB}`;
+
+/**
+ * One round of `POST <route>` to bench/lib/http-tpcb-server.ts: HTTP around
+ * one tpcb-like transaction, `connections` in flight.
+ */
+export async function httpTpcbRound(
+  url: string,
+  route: string,
+  pids: { reference: number; server: number },
+  connections: number,
+  seconds: number,
+): Promise<HttpTpcbRound> {
+  const both = () => {
+    const a = cpuSeconds(pids.reference);
+    const b = cpuSeconds(pids.server);
+    return a === null || b === null ? null : a + b;
+  };
+  const before = both();
+  const result = await runLoad({
+    url,
+    requests: [{ method: 'POST', path: route, body: '{}' }],
+    connections,
+    seconds,
+    maxRequests: 4_000 * seconds,
+  });
+  const after = both();
+  return {
+    ...result,
+    cpuUsPerOp: before === null || after === null || result.ok === 0 ? null : ((after - before) * 1e6) / result.ok,
   };
 }

@@ -4,10 +4,17 @@
  * concurrency, in alternating rounds. Both are short write transactions that
  * update a few balance rows and append a history row; a pledge adds HTTP,
  * authentication and its own bookkeeping, and should still get close.
+ *
+ * A reference measured the same way says how close any HTTP write can get:
+ * the same tpcb-like transaction behind a bare HTTP route of the project's
+ * own HTTP stack (bench/lib/http-tpcb-server.ts), against pgbench again.
  */
 import os from 'node:os';
 import {
   fundedViewersAndMissions,
+  HTTP_TPCB_ROUTE,
+  httpTpcbRound,
+  pgbenchUrl,
   pgbenchInit,
   pgbenchRound,
   pledgeRequests,
@@ -15,6 +22,7 @@ import {
   serverPostgres,
   PGBENCH_DB,
   PLEDGE_KRW,
+  type HttpTpcbRound,
   type PgbenchRound,
   type PledgeRound,
 } from '../lib/money.ts';
@@ -27,9 +35,10 @@ import {
   pledgeSummary,
   verifyServerLedger,
 } from '../lib/money-report.ts';
-import { startServer } from '../lib/processes.ts';
+import { forkTs, freePort, startServer, stopChild, waitForHttp } from '../lib/processes.ts';
 import {
   alternate,
+  median,
   round,
   type Alternated,
   type Measurement,
@@ -57,6 +66,7 @@ export const scenario: Scenario = {
     const loadAverage = round(os.loadavg()[0]!, 2);
     ctx.log('starting the server');
     const server = await startServer();
+    let reference: ReturnType<typeof forkTs> | undefined;
     try {
       ctx.log(
         `server ready in ${server.startMs} ms; ${VIEWERS} viewers, ${MISSIONS} active missions`,
@@ -73,8 +83,21 @@ export const scenario: Scenario = {
       const init = await pgbenchInit(pgsrv, PGBENCH_SCALE);
       ctx.log(`pgbench initialised in ${init.ms} ms`);
       const requests = pledgeRequests(fixture, fixture.missionIds);
+      const refPort = await freePort();
+      reference = forkTs('bench/lib/http-tpcb-server.ts', {
+        PORT: String(refPort),
+        SCALE: String(PGBENCH_SCALE),
+        DATABASE_URL: pgbenchUrl(pgsrv),
+      });
+      const refUrl = `http://127.0.0.1:${refPort}`;
+      await waitForHttp(`${refUrl}/healthz`, reference.child, reference.output, 30_000);
+      const refPids = { reference: reference.child.pid!, server: server.pid };
 
-      const runs: { connections: number; rounds: Alternated<PledgeRound | PgbenchRound> }[] = [];
+      const runs: {
+        connections: number;
+        rounds: Alternated<PledgeRound | PgbenchRound>;
+        reference: Alternated<HttpTpcbRound | PgbenchRound>;
+      }[] = [];
       const timing = { ...ctx.timing, rounds: Math.min(ctx.timing.rounds, MAX_ROUNDS) };
       for (const [k, connections] of CONCURRENCIES.entries()) {
         const warmupSeconds = k === 0 ? timing.warmupSeconds : Math.min(timing.warmupSeconds, 1);
@@ -85,13 +108,24 @@ export const scenario: Scenario = {
           `pgbench c${connections}`,
           (s) => pgbenchRound(pgsrv, server.pid, connections, s),
         );
-        runs.push({ connections, rounds });
+        const reference = await alternate<HttpTpcbRound | PgbenchRound>(
+          { ...ctx, timing: { ...timing, warmupSeconds: Math.min(timing.warmupSeconds, 1) } },
+          `reference: http tpcb c${connections}`,
+          (s) => httpTpcbRound(refUrl, HTTP_TPCB_ROUTE, refPids, connections, s),
+          `pgbench c${connections}`,
+          (s) => pgbenchRound(pgsrv, server.pid, connections, s),
+        );
+        runs.push({ connections, rounds, reference });
       }
 
       const problems: string[] = [];
-      const byConcurrency = runs.map(({ connections, rounds }) => {
+      const byConcurrency = runs.map(({ connections, rounds, reference }) => {
         const http = rounds.a as PledgeRound[];
         const bench = rounds.b as PgbenchRound[];
+        const refHttp = reference.a as HttpTpcbRound[];
+        const refBench = pgbenchSummary(reference.b as PgbenchRound[]);
+        problems.push(...pledgeProblems(`reference http tpcb c${connections}`, refHttp));
+        const refPerSecond = round(median(refHttp.map((r) => r.perSecond)));
         problems.push(...pledgeProblems(`pledge c${connections}`, http));
         const failed = bench.reduce((s, r) => s + r.failed, 0);
         if (failed > 0) problems.push(`pgbench c${connections}: ${failed} failed transactions`);
@@ -113,6 +147,18 @@ export const scenario: Scenario = {
           pgbenchRoundWallMs: b.wallMs,
           generatorCpuShare: { autocannon: h.generatorCpuShare, pgbench: b.generatorCpuShare },
           recharges: http.filter((r) => r.recharged).length,
+          reference: {
+            what: 'POST of a bare route running one tpcb-like transaction (one statement), same HTTP stack, against pgbench in its own alternated rounds',
+            httpTpcbPerSecond: refPerSecond,
+            pgbenchTps: refBench.perSecond,
+            ratio: refBench.perSecond > 0 ? round(refPerSecond / refBench.perSecond, 3) : 0,
+            cpuUsPerOp: {
+              httpTpcb: refHttp.every((r) => r.cpuUsPerOp !== null) ? round(median(refHttp.map((r) => r.cpuUsPerOp!))) : null,
+              pgbenchTransaction: refBench.cpuUsPerOp,
+            },
+            rounds: { httpTpcbPerSecond: refHttp.map((r) => round(r.perSecond)), pgbenchTps: refBench.rounds },
+            pledgesPerHttpTpcb: refPerSecond > 0 ? round(h.perSecond / refPerSecond, 3) : 0,
+          },
         };
       });
       const worst = byConcurrency.reduce((w, x) => (x.ratio < w.ratio ? x : w));
@@ -168,6 +214,7 @@ export const scenario: Scenario = {
         },
       };
     } finally {
+      if (reference) await stopChild(reference.child);
       await server.stop();
     }
   },
