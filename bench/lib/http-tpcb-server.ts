@@ -37,7 +37,12 @@ const TPCB = `WITH a AS (UPDATE pgbench_accounts SET abalance = abalance + $1 WH
      SELECT abalance FROM a`;
 
 app.post(HTTP_TPCB_ROUTE, { schema: { hide: true } }, async (_req, reply) => {
-  const values = [randomInt(-5000, 5001), randomInt(1, 100_000 * scale + 1), randomInt(1, 10 * scale + 1), randomInt(1, scale + 1)];
+  const values = [
+    randomInt(-5000, 5001),
+    randomInt(1, 100_000 * scale + 1),
+    randomInt(1, 10 * scale + 1),
+    randomInt(1, scale + 1),
+  ];
   const { rows } = await pool.query({ name: 'tpcb', text: TPCB, values });
   return reply.code(201).send({ balance: rows[0]?.abalance ?? null });
 });

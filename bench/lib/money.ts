@@ -395,6 +395,9 @@ export async function httpTpcbRound(
   const after = both();
   return {
     ...result,
-    cpuUsPerOp: before === null || after === null || result.ok === 0 ? null : ((after - before) * 1e6) / result.ok,
+    cpuUsPerOp:
+      before === null || after === null || result.ok === 0
+        ? null
+        : ((after - before) * 1e6) / result.ok,
   };
 }

@@ -153,10 +153,15 @@ export const scenario: Scenario = {
             pgbenchTps: refBench.perSecond,
             ratio: refBench.perSecond > 0 ? round(refPerSecond / refBench.perSecond, 3) : 0,
             cpuUsPerOp: {
-              httpTpcb: refHttp.every((r) => r.cpuUsPerOp !== null) ? round(median(refHttp.map((r) => r.cpuUsPerOp!))) : null,
+              httpTpcb: refHttp.every((r) => r.cpuUsPerOp !== null)
+                ? round(median(refHttp.map((r) => r.cpuUsPerOp!)))
+                : null,
               pgbenchTransaction: refBench.cpuUsPerOp,
             },
-            rounds: { httpTpcbPerSecond: refHttp.map((r) => round(r.perSecond)), pgbenchTps: refBench.rounds },
+            rounds: {
+              httpTpcbPerSecond: refHttp.map((r) => round(r.perSecond)),
+              pgbenchTps: refBench.rounds,
+            },
             pledgesPerHttpTpcb: refPerSecond > 0 ? round(h.perSecond / refPerSecond, 3) : 0,
           },
         };
