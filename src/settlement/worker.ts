@@ -26,6 +26,8 @@ export interface SettlementDeps {
   hooks?: SettlementHooks;
   batchSize?: number;
   pollMs?: number;
+  /** See adoptEndedMissions (default EVENT_GRACE_SECONDS). */
+  eventGraceSeconds?: number;
 }
 
 /** What each pledge becomes: the amount captured (posted); the rest is refunded. */
@@ -50,6 +52,9 @@ const LEASE_SECONDS = 15;
 /** Streams of batches that settle one large mission at once. */
 const STREAMS = 2;
 
+/** How long an ended mission waits for its event before the worker settles it anyway. */
+const EVENT_GRACE_SECONDS = 5;
+
 /**
  * Moves the money of ended missions: one job per mission, taken by one
  * worker at a time (lease + SKIP LOCKED), settled in batches of pledges that
@@ -62,6 +67,7 @@ export class SettlementWorker {
   private readonly pledgesSettled: client.Counter<'result'>;
 
   private readonly batchSize: number;
+  private lastAdoption = 0;
 
   constructor(private readonly deps: SettlementDeps) {
     this.batchSize = deps.batchSize ?? 5000;
@@ -96,8 +102,30 @@ export class SettlementWorker {
     this.loop.poke();
   }
 
+  /**
+   * Ended missions become settlement jobs through their event. When the bus
+   * is slow or away, the event waits in the outbox; after EVENT_GRACE_SECONDS
+   * the worker makes the job from the mission itself, so money moves anyway
+   * (the event, when it comes, finds the job there: ON CONFLICT).
+   */
+  private async adoptEndedMissions(): Promise<void> {
+    const grace = this.deps.eventGraceSeconds ?? EVENT_GRACE_SECONDS;
+    if (Date.now() - this.lastAdoption < grace * 1000) return;
+    this.lastAdoption = Date.now();
+    const { rowCount } = await this.deps.pool.query(
+      `INSERT INTO settlement_jobs (mission_id, outcome)
+       SELECT id, state FROM missions
+        WHERE settled_at IS NULL AND state NOT IN ('PROPOSED', 'ACTIVE') AND decided_at < now() - make_interval(secs => $1)
+        ORDER BY decided_at LIMIT 1000
+       ON CONFLICT DO NOTHING`,
+      [grace],
+    );
+    if (rowCount) this.deps.log.warn({ missions: rowCount }, 'settling ended missions whose event has not arrived yet (is the bus slow or away?)');
+  }
+
   /** Takes one due job and settles its mission. Returns false when there was none. */
   async runOnce(): Promise<boolean> {
+    await this.adoptEndedMissions();
     const { rows } = await this.deps.pool.query<{ mission_id: string }>(
       `UPDATE settlement_jobs SET claimed_until = now() + make_interval(secs => $1), attempts = attempts + 1
         WHERE mission_id = (
