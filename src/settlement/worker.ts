@@ -106,12 +106,13 @@ export class SettlementWorker {
    * Ended missions become settlement jobs through their event. When the bus
    * is slow or away, the event waits in the outbox; after EVENT_GRACE_SECONDS
    * the worker makes the job from the mission itself, so money moves anyway
-   * (the event, when it comes, finds the job there: ON CONFLICT).
+   * (the event, when it comes, finds the job there: ON CONFLICT). Looked
+   * for once a second at most; the unsettled-missions index keeps it cheap.
    */
   private async adoptEndedMissions(): Promise<void> {
-    const grace = this.deps.eventGraceSeconds ?? EVENT_GRACE_SECONDS;
-    if (Date.now() - this.lastAdoption < grace * 1000) return;
+    if (Date.now() - this.lastAdoption < 1000) return;
     this.lastAdoption = Date.now();
+    const grace = this.deps.eventGraceSeconds ?? EVENT_GRACE_SECONDS;
     const { rowCount } = await this.deps.pool.query(
       `INSERT INTO settlement_jobs (mission_id, outcome)
        SELECT id, state FROM missions
