@@ -54,14 +54,26 @@ export function cpuSeconds(pid: number): number | null {
   return total;
 }
 
-/** Measures `fn` and the CPU seconds `pid`'s tree spent meanwhile (null off Linux). */
+/**
+ * Measures `fn` and the CPU seconds the trees of `pids` spent meanwhile
+ * (null off Linux).
+ */
 export async function withCpu<T>(
-  pid: number,
+  pids: number | readonly number[],
   fn: () => Promise<T>,
 ): Promise<{ result: T; cpuSeconds: number | null }> {
-  const before = cpuSeconds(pid);
+  const total = () => {
+    let sum = 0;
+    for (const pid of typeof pids === 'number' ? [pids] : pids) {
+      const s = cpuSeconds(pid);
+      if (s === null) return null;
+      sum += s;
+    }
+    return sum;
+  };
+  const before = total();
   const result = await fn();
-  const after = cpuSeconds(pid);
+  const after = total();
   return { result, cpuSeconds: before === null || after === null ? null : after - before };
 }
 

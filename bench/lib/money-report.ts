@@ -5,7 +5,7 @@
 import pg from 'pg';
 import { verifyLedger, type LedgerReport } from '../../src/ledger/index.ts';
 import { withDatabase } from '../../src/platform/embedded-pg.ts';
-import type { PgbenchRound, PledgeRound, ServerPostgres } from './money.ts';
+import type { PgbenchRound, ServerPostgres } from './money.ts';
 import { clean, type LoadResult } from './load.ts';
 import { median, noiseOf, round, type Alternated, type Noise } from './scenario.ts';
 
@@ -71,12 +71,17 @@ export async function outboxState(p: ServerPostgres): Promise<OutboxState> {
   }
 }
 
-/** Median figures of a side of HTTP pledge rounds. */
-export function pledgeSummary(rounds: PledgeRound[]) {
+/**
+ * Median figures of a side of HTTP rounds: pledges, or the tpcb reference
+ * (which has no Node share: null).
+ */
+export function pledgeSummary(
+  rounds: (LoadResult & { cpuUsPerOp: number | null; nodeCpuUsPerOp?: number | null })[],
+) {
   const cpu = rounds.every((r) => r.cpuUsPerOp !== null)
     ? round(median(rounds.map((r) => r.cpuUsPerOp!)))
     : null;
-  const nodeCpu = rounds.every((r) => r.nodeCpuUsPerOp !== null)
+  const nodeCpu = rounds.every((r) => r.nodeCpuUsPerOp != null)
     ? round(median(rounds.map((r) => r.nodeCpuUsPerOp!)))
     : null;
   return {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
-import { cpuSeconds, withCpu } from './cpu.ts';
+import { withCpu } from './cpu.ts';
 import { assertLoopback, runLoad, type LoadRequest, type LoadResult } from './load.ts';
 import { runTool } from './processes.ts';
 import { accessTokens, pool, registerUsers } from './users.ts';
@@ -379,25 +379,17 @@ export async function httpTpcbRound(
   connections: number,
   seconds: number,
 ): Promise<HttpTpcbRound> {
-  const both = () => {
-    const a = cpuSeconds(pids.reference);
-    const b = cpuSeconds(pids.server);
-    return a === null || b === null ? null : a + b;
-  };
-  const before = both();
-  const result = await runLoad({
-    url,
-    requests: [{ method: 'POST', path: route, body: '{}' }],
-    connections,
-    seconds,
-    maxRequests: 4_000 * seconds,
-  });
-  const after = both();
+  const { result, cpuSeconds } = await withCpu([pids.reference, pids.server], () =>
+    runLoad({
+      url,
+      requests: [{ method: 'POST', path: route, body: '{}' }],
+      connections,
+      seconds,
+      maxRequests: 4_000 * seconds,
+    }),
+  );
   return {
     ...result,
-    cpuUsPerOp:
-      before === null || after === null || result.ok === 0
-        ? null
-        : ((after - before) * 1e6) / result.ok,
+    cpuUsPerOp: cpuSeconds === null || result.ok === 0 ? null : (cpuSeconds * 1e6) / result.ok,
   };
 }

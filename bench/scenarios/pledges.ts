@@ -38,7 +38,6 @@ import {
 import { forkTs, freePort, startServer, stopChild, waitForHttp } from '../lib/processes.ts';
 import {
   alternate,
-  median,
   round,
   type Alternated,
   type Measurement,
@@ -123,9 +122,9 @@ export const scenario: Scenario = {
         const http = rounds.a as PledgeRound[];
         const bench = rounds.b as PgbenchRound[];
         const refHttp = reference.a as HttpTpcbRound[];
+        const ref = pledgeSummary(refHttp);
         const refBench = pgbenchSummary(reference.b as PgbenchRound[]);
         problems.push(...pledgeProblems(`reference http tpcb c${connections}`, refHttp));
-        const refPerSecond = round(median(refHttp.map((r) => r.perSecond)));
         problems.push(...pledgeProblems(`pledge c${connections}`, http));
         const failed = bench.reduce((s, r) => s + r.failed, 0);
         if (failed > 0) problems.push(`pgbench c${connections}: ${failed} failed transactions`);
@@ -149,20 +148,12 @@ export const scenario: Scenario = {
           recharges: http.filter((r) => r.recharged).length,
           reference: {
             what: 'POST of a bare route running one tpcb-like transaction (one statement), same HTTP stack, against pgbench in its own alternated rounds',
-            httpTpcbPerSecond: refPerSecond,
+            httpTpcbPerSecond: ref.perSecond,
             pgbenchTps: refBench.perSecond,
-            ratio: refBench.perSecond > 0 ? round(refPerSecond / refBench.perSecond, 3) : 0,
-            cpuUsPerOp: {
-              httpTpcb: refHttp.every((r) => r.cpuUsPerOp !== null)
-                ? round(median(refHttp.map((r) => r.cpuUsPerOp!)))
-                : null,
-              pgbenchTransaction: refBench.cpuUsPerOp,
-            },
-            rounds: {
-              httpTpcbPerSecond: refHttp.map((r) => round(r.perSecond)),
-              pgbenchTps: refBench.rounds,
-            },
-            pledgesPerHttpTpcb: refPerSecond > 0 ? round(h.perSecond / refPerSecond, 3) : 0,
+            ratio: refBench.perSecond > 0 ? round(ref.perSecond / refBench.perSecond, 3) : 0,
+            cpuUsPerOp: { httpTpcb: ref.cpuUsPerOp, pgbenchTransaction: refBench.cpuUsPerOp },
+            rounds: { httpTpcbPerSecond: ref.rounds, pgbenchTps: refBench.rounds },
+            pledgesPerHttpTpcb: ref.perSecond > 0 ? round(h.perSecond / ref.perSecond, 3) : 0,
           },
         };
       });
