@@ -9,24 +9,15 @@
  */
 import { randomInt } from 'node:crypto';
 import { openPool } from '../../src/platform/db.ts';
-import { createHttpServer } from '../../src/platform/http.ts';
-import { createLogger } from '../../src/platform/log.ts';
-import { Metrics } from '../../src/platform/metrics.ts';
+import { serveBenchRoutes } from './bench-http.ts';
 import { HTTP_TPCB_ROUTE } from './money.ts';
 
-const port = Number(process.env.PORT);
 const scale = Number(process.env.SCALE);
 const url = process.env.DATABASE_URL;
-if (!Number.isInteger(port) || port <= 0 || !Number.isInteger(scale) || scale <= 0 || !url)
-  throw new Error('PORT, SCALE and DATABASE_URL are required');
+if (!Number.isInteger(scale) || scale <= 0 || !url)
+  throw new Error('SCALE and DATABASE_URL are required');
 
 const pool = openPool({ url, name: 'http-tpcb', max: 40 });
-const app = await createHttpServer({
-  logger: createLogger('warn'),
-  metrics: new Metrics(),
-  readiness: {},
-  version: 'bench',
-});
 
 // pgbench's built-in tpcb-like script (UPDATE account, SELECT its balance,
 // UPDATE teller, UPDATE branch, INSERT history) with its random choices.
@@ -36,23 +27,17 @@ const TPCB = `WITH a AS (UPDATE pgbench_accounts SET abalance = abalance + $1 WH
      h AS (INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES ($3, $4, $2, $1, CURRENT_TIMESTAMP))
      SELECT abalance FROM a`;
 
-app.post(HTTP_TPCB_ROUTE, { schema: { hide: true } }, async (_req, reply) => {
-  const values = [
-    randomInt(-5000, 5001),
-    randomInt(1, 100_000 * scale + 1),
-    randomInt(1, 10 * scale + 1),
-    randomInt(1, scale + 1),
-  ];
-  const { rows } = await pool.query({ name: 'tpcb', text: TPCB, values });
-  return reply.code(201).send({ balance: rows[0]?.abalance ?? null });
-});
-await app.listen({ port, host: '127.0.0.1' });
-
-const stop = () => {
-  Promise.all([app.close(), pool.end()]).then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-};
-process.once('SIGTERM', stop);
-process.once('SIGINT', stop);
+await serveBenchRoutes(
+  (app) =>
+    app.post(HTTP_TPCB_ROUTE, { schema: { hide: true } }, async (_req, reply) => {
+      const values = [
+        randomInt(-5000, 5001),
+        randomInt(1, 100_000 * scale + 1),
+        randomInt(1, 10 * scale + 1),
+        randomInt(1, scale + 1),
+      ];
+      const { rows } = await pool.query({ name: 'tpcb', text: TPCB, values });
+      return reply.code(201).send({ balance: rows[0]?.abalance ?? null });
+    }),
+  () => pool.end(),
+);
