@@ -39,7 +39,8 @@ export async function lastVerification(pool: Queryable): Promise<LedgerReport | 
  * Proves the books: per ledger Σdebits = Σcredits; every account's balance
  * equals what its transfers add up to; no limited account is overdrawn; every
  * pending transfer is open, posted or voided once, by a resolution that
- * matches it; both accounts of every transfer exist, on its ledger. Read-only; run it in a REPEATABLE READ snapshot for consistency.
+ * matches it; both accounts of every transfer exist, on its ledger.
+ * Read-only; run it in a REPEATABLE READ snapshot for consistency.
  * @example const report = await verifyLedger(pool); if (!report.ok) console.error(report.problems);
  */
 export async function verifyLedger(pool: Pool): Promise<LedgerReport> {
