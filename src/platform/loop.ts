@@ -12,6 +12,7 @@ export class PollingLoop {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = true;
+  private lastStart = -Infinity;
 
   constructor(
     private readonly name: string,
@@ -19,6 +20,12 @@ export class PollingLoop {
     private readonly pass: () => Promise<number | boolean>,
     private readonly log: Logger,
     private readonly pollMs: number,
+    /**
+     * Passes begin at least this far apart while work trickles in, so that a
+     * stream of small commits is taken in batches instead of a pass each. A
+     * pass that reports more work (a full batch) is followed at once.
+     */
+    private readonly gapMs = 0,
   ) {}
 
   get active(): boolean {
@@ -46,7 +53,8 @@ export class PollingLoop {
       try {
         do {
           this.again = false;
-          while (!this.stopped && (await this.pass()));
+          await this.spaced();
+          while (!this.stopped && (await this.startPass()));
         } while (this.again && !this.stopped);
       } catch (err) {
         this.log.warn({ worker: this.name, err: (err as Error).message }, `${this.name} pass failed; retrying on the next tick`);
@@ -54,6 +62,17 @@ export class PollingLoop {
         this.running = undefined;
       }
     })();
+  }
+
+  private startPass(): Promise<number | boolean> {
+    this.lastStart = performance.now();
+    return this.pass();
+  }
+
+  /** Waits out the rest of the gap since the last pass began. */
+  private async spaced(): Promise<void> {
+    const wait = this.lastStart + this.gapMs - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }
 
   /** Stops polling and waits for the pass in progress. */
