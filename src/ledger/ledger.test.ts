@@ -139,6 +139,25 @@ describe('writers sharing accounts', () => {
   }, 60_000);
 });
 
+describe('the last line: the table itself', () => {
+  it('refuses a second resolution of one pending transfer even past resolvePending', async () => {
+    const run = randomUUID();
+    const wallet = await ensureAccount(pool, 'KRW', 'user_wallet', `${run}:w`);
+    const escrow = await ensureAccount(pool, 'KRW', 'mission_escrow', `${run}:e`);
+    const insert = (id: string, flags: number, pendingId: string | null) =>
+      pool.query(
+        `INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, ledger, code, flags, pending_id) VALUES ($1, $2, $3, 0, 'KRW', 'test', $4, $5)`,
+        [id, wallet.id, escrow.id, flags, pendingId],
+      );
+    // Transfers without a pending_id never conflict with each other.
+    const pending = randomUUID();
+    await insert(pending, 1, null);
+    await insert(randomUUID(), 1, null);
+    await insert(randomUUID(), 2, pending);
+    await expect(insert(randomUUID(), 4, pending)).rejects.toMatchObject({ code: '23505', constraint: 'transfers_pending_once' });
+  });
+});
+
 describe('references, checked by the writers (transfers have no foreign keys)', () => {
   const call = (id: string, debit: string, credit: string, debitFirst: boolean) =>
     pool.query('SELECT ledger_create_transfer($1, $2, $3, 100, $4, $5, 0, NULL, $6) AS result', [id, debit, credit, 'KRW', 'charge', debitFirst]);
