@@ -54,6 +54,7 @@ describe('the outbox relay with a long published history', () => {
       expect(all.map((n) => n['Node Type']), `batch ${batch}`).not.toContain('Sort');
     }
   });
+
   it('publishes what is new, in order per key, once', async () => {
     await db.pools.funding.query('UPDATE outbox SET published_at = now() WHERE published_at IS NULL');
     const bus = new InProcessBus();

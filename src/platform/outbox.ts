@@ -89,6 +89,7 @@ export const CLAIM_SETTINGS = 'SET LOCAL enable_bitmapscan = off';
  */
 export class OutboxRelay {
   private readonly loop: PollingLoop;
+  private readonly batch: number;
 
   constructor(
     private readonly pool: Pool,
@@ -96,10 +97,10 @@ export class OutboxRelay {
     private readonly log: Logger,
     private readonly opts: { pollMs?: number; gapMs?: number; batch?: number; hooks?: RelayHooks; onPublished?: (n: number) => void } = {},
   ) {
-    const batch = opts.batch ?? 1000;
+    this.batch = opts.batch ?? 1000;
     // Another pass at once only after a full batch; otherwise passes are
     // spaced by GAP_MS, so a stream of commits is published in batches.
-    this.loop = new PollingLoop('outbox relay', async () => (await this.runOnce()) >= batch, log, opts.pollMs ?? 250, opts.gapMs ?? GAP_MS);
+    this.loop = new PollingLoop('outbox relay', async () => (await this.runOnce()) >= this.batch, log, opts.pollMs ?? 250, opts.gapMs ?? GAP_MS);
   }
 
   start(): void {
@@ -117,7 +118,7 @@ export class OutboxRelay {
       await c.query(CLAIM_SETTINGS);
       return c.query<{ id: string; topic: string; key: string; payload: Record<string, unknown>; created_at: Date }>(
         CLAIM_SQL,
-        [this.opts.batch ?? 1000, LEASE_SECONDS],
+        [this.batch, LEASE_SECONDS],
       );
     });
     if (rows.length === 0) return 0;
