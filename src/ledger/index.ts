@@ -11,5 +11,5 @@ export {
   type Balances,
   type LedgerName,
 } from './accounts.ts';
-export { createTransfer, ledgerErrorOf, lockAccounts, resolvePending, transferCall, LedgerError, PENDING, POST_PENDING, VOID_PENDING, type TransferInput, type Resolution } from './transfers.ts';
+export { createTransfer, ledgerErrorOf, lockAccounts, resolvePending, transferCall, transfersCall, LedgerError, PENDING, POST_PENDING, VOID_PENDING, type TransferInput, type Resolution } from './transfers.ts';
 export { verifyLedger, verifyAndRecord, lastVerification, type LedgerReport, type LedgerProblem } from './verify.ts';

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabases, type TestDatabases } from '../../test/support/databases.ts';
 import { tx, type Pool } from '../platform/db.ts';
-import { balancesOf, createTransfer, ensureAccount, LedgerError, resolvePending, verifyLedger, type AccountRef } from './index.ts';
+import { balancesOf, createTransfer, ensureAccount, LedgerError, ledgerErrorOf, resolvePending, transfersCall, verifyLedger, type AccountRef } from './index.ts';
 
 let db: TestDatabases;
 let pool: Pool;
@@ -207,5 +207,71 @@ describe('references, checked by the writers (transfers have no foreign keys)', 
     } finally {
       await broken.drop();
     }
+  });
+});
+
+describe('many transfers in one call (ledger_create_transfers)', () => {
+  // Batches from three wallets into two escrows, each wallet possibly several
+  // times: the call makes all of them or none, and it makes them exactly when
+  // every wallet can pay its batch's sum.
+  it('makes a whole batch or nothing, and refuses exactly the batches some wallet cannot pay', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 30_000 }), { minLength: 3, maxLength: 3 }),
+        fc.array(fc.array(fc.record({ from: fc.nat(2), to: fc.nat(1), amount: fc.integer({ min: 1, max: 20_000 }) }), { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 4 }),
+        async (funds, batches) => {
+          const run = randomUUID();
+          const source = await ensureAccount(pool, 'KRW', 'payment_provider', `provider:${run}`);
+          const wallets = await Promise.all([0, 1, 2].map((i) => ensureAccount(pool, 'KRW', 'user_wallet', `${run}:w${i}`)));
+          const escrows = await Promise.all([0, 1].map((i) => ensureAccount(pool, 'KRW', 'mission_escrow', `${run}:${i}`)));
+          const left = [...funds];
+          for (let i = 0; i < 3; i++) {
+            if (funds[i]! > 0) await tx(pool, (c) => createTransfer(c, { id: randomUUID(), debit: source, credit: wallets[i]!, amount: funds[i]!, code: 'charge' }));
+          }
+          const held = [0, 0];
+          for (const batch of batches) {
+            const sums = [0, 0, 0];
+            for (const t of batch) sums[t.from]! += t.amount;
+            const affordable = sums.every((s, i) => s <= left[i]!);
+            const call = transfersCall({ ids: '$1::uuid[]', debits: '$2::uuid[]', credits: '$3::uuid[]', amounts: '$4::bigint[]', missionIds: '$5::uuid[]', ledger: 'KRW', code: 'test_hold', pending: true, debitCode: 'user_wallet', creditCode: 'mission_escrow' });
+            const ids = batch.map(() => randomUUID());
+            const attempt = pool.query(`SELECT ${call} AS n`, [ids, batch.map((t) => wallets[t.from]!.id), batch.map((t) => escrows[t.to]!.id), batch.map((t) => t.amount), batch.map(() => null)]);
+            if (affordable) {
+              expect((await attempt).rows[0].n).toBe(batch.length);
+              for (let i = 0; i < 3; i++) left[i]! -= sums[i]!;
+              for (const t of batch) held[t.to]! += t.amount;
+            } else {
+              const err = await attempt.then(() => null, (e: unknown) => e);
+              expect(ledgerErrorOf(err)?.reason).toBe('exceeds_credits');
+              const { rows } = await pool.query('SELECT count(*)::int AS n FROM transfers WHERE id = ANY($1::uuid[])', [ids]);
+              expect(rows[0].n).toBe(0);
+            }
+          }
+          for (let i = 0; i < 3; i++) expect(await available(wallets[i]!)).toBe(left[i]);
+          for (let i = 0; i < 2; i++) expect((await balancesOf(pool, escrows[i]!.id)).creditsPending).toBe(held[i]);
+        },
+      ),
+      { numRuns: 40 },
+    );
+    expect((await verifyLedger(pool)).problems).toEqual([]);
+  });
+
+  it('refuses arrays of different lengths, negative amounts, a taken id and an account on another ledger', async () => {
+    const run = randomUUID();
+    const source = await ensureAccount(pool, 'KRW', 'payment_provider', `provider:${run}`);
+    const wallet = await ensureAccount(pool, 'KRW', 'user_wallet', `${run}:w`);
+    const points = await ensureAccount(pool, 'POINTS', 'user_wallet', `${run}:p`);
+    const escrow = await ensureAccount(pool, 'KRW', 'mission_escrow', `${run}:e`);
+    await tx(pool, (c) => createTransfer(c, { id: randomUUID(), debit: source, credit: wallet, amount: 10_000, code: 'charge' }));
+    const call = transfersCall({ ids: '$1::uuid[]', debits: '$2::uuid[]', credits: '$3::uuid[]', amounts: '$4::bigint[]', missionIds: '$5::uuid[]', ledger: 'KRW', code: 'test_hold', pending: true, debitCode: 'user_wallet', creditCode: 'mission_escrow' });
+    const make = (ids: string[], debits: string[], amounts: number[]) =>
+      pool.query(`SELECT ${call} AS n`, [ids, debits, debits.map(() => escrow.id), amounts, debits.map(() => null)]).then(() => 'made', (e: Error & { code?: string }) => ledgerErrorOf(e)?.reason ?? e.message);
+    const taken = randomUUID();
+    expect(await make([randomUUID()], [wallet.id, wallet.id], [1, 1])).toMatch(/arrays of one length/);
+    expect(await make([randomUUID()], [wallet.id], [-1])).toMatch(/amounts of 0 or more/);
+    expect(await make([taken], [wallet.id], [100])).toBe('made');
+    expect(await make([randomUUID(), taken], [wallet.id, wallet.id], [100, 100])).toMatch(/duplicate key/);
+    expect(await make([randomUUID()], [points.id], [100])).toBe('account_not_found');
+    expect(await available(wallet)).toBe(9_900);
   });
 });

@@ -84,6 +84,34 @@ export function transferCall(a: {
 }
 
 /**
+ * The SQL call that makes many transfers of one kind at once, all or nothing
+ * (ledger_create_transfers): one lock pass in (rank, id) order, the amounts
+ * summed per account and checked against its limit under the lock, one
+ * insert. The arguments are SQL expressions of equal-length arrays. Evaluates
+ * to how many transfers it made; when any of them is refused the statement
+ * fails (see ledgerErrorOf) and nothing of the batch remains, so the caller
+ * can make each one alone with transferCall to learn which.
+ * @example `SELECT ${transfersCall({ ids: 'array_agg(t.hold_id)', debits: 'array_agg(t.wallet_id)', credits: 'array_agg(t.escrow_id)', amounts: 'array_agg(t.amount)', missionIds: 'array_agg(t.mission_id)', ledger: 'KRW', code: 'pledge_hold', pending: true, debitCode: 'user_wallet', creditCode: 'mission_escrow' })} FROM t`
+ */
+export function transfersCall(a: {
+  ids: string;
+  debits: string;
+  credits: string;
+  amounts: string;
+  missionIds: string;
+  ledger: LedgerName;
+  code: string;
+  pending: boolean;
+  debitCode: AccountCode;
+  creditCode: AccountCode;
+}): string {
+  assert(/^[a-z_]+$/.test(a.code) && /^[A-Z]+$/.test(a.ledger), 'code and ledger are literals');
+  const rank = rankOf(a.debitCode) - rankOf(a.creditCode);
+  const debitsFirst = rank === 0 ? 'NULL' : String(rank < 0);
+  return `ledger_create_transfers(${a.ids}, ${a.debits}, ${a.credits}, ${a.amounts}, ${a.missionIds}, '${a.ledger}', '${a.code}', ${a.pending ? PENDING : 0}, ${debitsFirst})`;
+}
+
+/**
  * Creates a single-phase (posted) or pending transfer inside the caller's
  * transaction, in one round trip (the SQL function ledger_create_transfer
  * holds the steps). The same id with the same fields is "exists" (no

@@ -39,7 +39,9 @@ export async function lastVerification(pool: Queryable): Promise<LedgerReport | 
  * Proves the books: per ledger Σdebits = Σcredits; every account's balance
  * equals what its transfers add up to; no limited account is overdrawn; every
  * pending transfer is open, posted or voided once, by a resolution that
- * matches it; both accounts of every transfer exist, on its ledger.
+ * matches it; both accounts of every transfer exist, on its ledger; every
+ * pledge matches its hold transfer (accounts, amount, mission, open exactly
+ * while the pledge is HELD) and every pledge hold belongs to a pledge.
  * Read-only; run it in a REPEATABLE READ snapshot for consistency.
  * @example const report = await verifyLedger(pool); if (!report.ok) console.error(report.problems);
  */
@@ -126,6 +128,37 @@ export async function verifyLedger(pool: Pool): Promise<LedgerReport> {
       const what = [...side('debit', x.debit, x.dledger), ...side('credit', x.credit, x.cledger)].join(', ');
       problems.push({ check: 'single_ledger', detail: `transfer ${x.id} (${x.ledger}): ${what}` });
     }
+
+    // Pledges, the subledger of the missions' holds, have no foreign keys
+    // either (migration 0014): each must match its hold exactly, and be HELD
+    // exactly while the hold is open; every pledge hold must be some pledge's.
+    const badPledges = await client.query<Row>(
+      `SELECT p.id, p.status, p.amount, t.id AS hold, t.code, t.flags, t.amount AS hold_amount, m.id AS mission, r.id AS resolution
+         FROM pledges p
+         LEFT JOIN transfers t ON t.id = p.hold_transfer_id
+         LEFT JOIN missions m ON m.id = p.mission_id
+         LEFT JOIN transfers r ON r.pending_id = p.hold_transfer_id
+        WHERE t.id IS NULL OR m.id IS NULL OR t.code <> 'pledge_hold' OR t.flags <> 1 OR t.amount <> p.amount
+           OR t.debit_account_id <> p.wallet_account_id OR t.credit_account_id <> p.escrow_account_id
+           OR t.mission_id IS DISTINCT FROM p.mission_id OR (p.status = 'HELD') = (r.id IS NOT NULL)
+        LIMIT 50`,
+    );
+    for (const b of badPledges.rows) {
+      const why = !b.hold
+        ? 'its hold transfer does not exist'
+        : !b.mission
+          ? 'its mission does not exist'
+          : b.code !== 'pledge_hold' || Number(b.flags) !== 1 || Number(b.hold_amount) !== Number(b.amount)
+            ? `its hold ${b.hold} is a ${b.code} transfer (flags ${b.flags}) of ${b.hold_amount}, not a pending pledge_hold of ${b.amount}`
+            : (b.status === 'HELD') === Boolean(b.resolution)
+              ? `it is ${b.status} but its hold ${b.hold} is ${b.resolution ? `resolved by ${b.resolution}` : 'still open'}`
+              : `its hold ${b.hold} moves money between other accounts or for another mission`;
+      problems.push({ check: 'pledge_matches_hold', detail: `pledge ${b.id}: ${why}` });
+    }
+    const orphanHolds = await client.query<Row>(
+      `SELECT t.id FROM transfers t WHERE t.code = 'pledge_hold' AND NOT EXISTS (SELECT 1 FROM pledges p WHERE p.hold_transfer_id = t.id) LIMIT 50`,
+    );
+    for (const o of orphanHolds.rows) problems.push({ check: 'hold_has_pledge', detail: `pledge_hold transfer ${o.id} belongs to no pledge` });
 
     const count = await client.query<Row>('SELECT count(*)::bigint AS n FROM transfers');
     await client.query<Row>('COMMIT');

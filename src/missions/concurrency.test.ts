@@ -4,10 +4,12 @@
 // Idempotency-Key. Workers are driven by hand so every assertion sees a
 // settled, quiet system.
 import { createHash } from 'node:crypto';
+import pg from 'pg';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../ledger/index.ts';
 import { createTestApp, type TestApp } from '../../test/support/app.ts';
+import { superUrlFor } from '../../test/support/databases.ts';
 import { client, type Caller } from '../../test/support/api.ts';
 import { one, pool, settleEverything, tally } from '../../test/support/money-workers.ts';
 
@@ -301,5 +303,112 @@ describe('one Idempotency-Key sent ten times at once', () => {
     }
     const amount = fresh[0]!.body.pledge.amount as number;
     expect(await api.wallet(backer)).toMatchObject({ available: 50_000 - amount, held: amount });
+  });
+});
+
+describe('pledges written in batches', () => {
+  /** How many batches of each kind were written so far, and how many pledges they held. */
+  async function batches() {
+    const { values } = await t.ml.metrics.pledgeBatches.get();
+    const of = (suffix: string, written: string) => values.find((v) => v.metricName === `missionlink_pledge_batch_size_${suffix}` && v.labels.written === written)?.value ?? 0;
+    return { together: of('count', 'together'), togetherPledges: of('sum', 'together'), oneByOnePledges: of('sum', 'one_by_one') };
+  }
+
+  it('holds concurrent pledges together, with the same totals, backers and books as one by one', async () => {
+    const backers = await Promise.all(Array.from({ length: 12 }, (_, i) => api.signUp(`Batch Backer ${i}`)));
+    await Promise.all(backers.map((b) => api.charge(b, 50_000)));
+    const [a, b] = [await activeMission(), await activeMission()];
+    const before = await batches();
+
+    // Each backer three times, twice to one mission: some batches hold one wallet twice.
+    const sends = backers.flatMap((who, i) => [a, b, a].map((id, k) => ({ who, id, amount: 1_000 + i * 10 + k })));
+    const answers = await Promise.all(sends.map((s) => pledge(s.who, s.id, s.amount)));
+    expect(answers.map((r) => r.status)).toEqual(sends.map(() => 201));
+    expect(new Set(answers.map((r) => r.body.pledge.id)).size).toBe(sends.length);
+
+    const after = await batches();
+    expect(after.together).toBeGreaterThan(before.together);
+    expect(after.togetherPledges - before.togetherPledges + after.oneByOnePledges - before.oneByOnePledges).toBe(sends.length);
+
+    for (const id of [a, b]) {
+      const mission = (await api.call('GET', `/api/v1/missions/${id}`)).body.mission;
+      const stored = await one<{ amount: number; pledges: number; backers: number }>(
+        t.db.pools.funding,
+        'SELECT sum(amount)::int AS amount, count(*)::int AS pledges, count(DISTINCT backer_id)::int AS backers FROM pledges WHERE mission_id = $1',
+        [id],
+      );
+      expect(mission.pledgedAmount).toBe(stored.amount);
+      expect(mission.backerCount).toBe(stored.backers);
+      expect(stored.backers).toBe(13); // the proposer and the twelve
+      expect(await count('SELECT sum(pledges)::int AS n FROM mission_totals WHERE mission_id = $1', [id])).toBe(stored.pledges);
+    }
+    for (const [i, who] of backers.entries()) {
+      const wallet = (await api.call('GET', '/api/v1/wallet', who)).body;
+      expect(wallet.available).toBe(50_000 - (3_000 + i * 30 + 3));
+    }
+    await expectBooksBalance();
+  });
+
+  it('answers each pledge of a batch that holds a refusal on its own, and writes nothing for the refused', async () => {
+    const good = await Promise.all(Array.from({ length: 6 }, (_, i) => api.signUp(`Good Backer ${i}`)));
+    const poor = await api.signUp('Poor Backer');
+    await Promise.all(good.map((g) => api.charge(g, 20_000)));
+    await api.charge(poor, 1_000);
+    const open = await activeMission();
+    const closed = await propose();
+    expect((await api.call('POST', `/api/v1/missions/${closed}/reject`, streamer)).status).toBe(200);
+    const before = await batches();
+
+    const sends = [
+      ...good.map((who) => ({ who, id: open, amount: 2_000, want: 201 })),
+      { who: poor, id: open, amount: 5_000, want: 402 },
+      { who: good[0]!, id: closed, amount: 2_000, want: 409 },
+      { who: good[1]!, id: open, amount: 500, want: 400 },
+      { who: streamer, id: open, amount: 2_000, want: 403 },
+      ...good.map((who) => ({ who, id: open, amount: 3_000, want: 201 })),
+    ];
+    const answers = await Promise.all(sends.map((s) => pledge(s.who, s.id, s.amount)));
+    expect(answers.map((r) => r.status)).toEqual(sends.map((s) => s.want));
+    expect(answers.filter((r) => r.status !== 201).map((r) => r.body.code)).toEqual(['INSUFFICIENT_FUNDS', 'MISSION_NOT_OPEN', 'VALIDATION_FAILED', 'FORBIDDEN']);
+    expect((await batches()).oneByOnePledges).toBeGreaterThan(before.oneByOnePledges);
+
+    expect(await count('SELECT count(*)::int AS n FROM pledges WHERE mission_id = $1', [closed])).toBe(1); // the proposer's, refunded
+    expect(await count('SELECT count(*)::int AS n FROM pledges WHERE mission_id = $1', [open])).toBe(1 + 12);
+    expect((await api.call('GET', '/api/v1/wallet', poor)).body.available).toBe(1_000);
+    for (const who of good) expect((await api.call('GET', '/api/v1/wallet', who)).body.available).toBe(15_000);
+    await expectBooksBalance();
+  });
+
+  it('ledger verify names a pledge that no longer matches its hold, and a hold without a pledge', async () => {
+    const backer = await api.signUp('Tampered Backer');
+    await api.charge(backer, 10_000);
+    const id = await activeMission();
+    const p = (await pledge(backer, id, 2_000)).body.pledge;
+    const su = new pg.Client({ connectionString: superUrlFor(t.db.superUrl, t.db.names.funding) });
+    await su.connect();
+    try {
+      await su.query('UPDATE pledges SET amount = amount + 1 WHERE id = $1', [p.id]);
+      const hold = (await su.query('SELECT hold_transfer_id AS id FROM pledges WHERE id = $1', [p.id])).rows[0].id;
+      let report = await verifyLedger(t.db.pools.funding);
+      expect(report.problems).toEqual([
+        { check: 'pledge_matches_hold', detail: `pledge ${p.id}: its hold ${hold} is a pledge_hold transfer (flags 1) of 2000, not a pending pledge_hold of 2001` },
+      ]);
+      await su.query('UPDATE pledges SET amount = amount - 1 WHERE id = $1', [p.id]);
+
+      const orphan = uuidv7();
+      await su.query(
+        `INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, ledger, code, flags, mission_id)
+         SELECT $1, debit_account_id, credit_account_id, 0, ledger, code, flags, mission_id FROM transfers WHERE id = $2`,
+        [orphan, hold],
+      );
+      report = await verifyLedger(t.db.pools.funding);
+      expect(report.problems).toEqual([{ check: 'hold_has_pledge', detail: `pledge_hold transfer ${orphan} belongs to no pledge` }]);
+      // Past the append-only trigger, as only a superuser can.
+      await su.query(`SET session_replication_role = replica`);
+      await su.query('DELETE FROM transfers WHERE id = $1', [orphan]);
+    } finally {
+      await su.end();
+    }
+    await expectBooksBalance();
   });
 });

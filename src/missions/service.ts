@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { uuidv7 } from 'uuidv7';
-import { balancesOf, ensureAccount, ensureAccounts, ledgerErrorOf, transferCall } from '../ledger/index.ts';
+import { balancesOf, ensureAccount, ensureAccounts, ledgerErrorOf, transferCall, transfersCall } from '../ledger/index.ts';
+import { Batcher } from '../platform/batcher.ts';
 import { tx, type Client, type Pool, type Queryable } from '../platform/db.ts';
 import { AppError } from '../platform/errors.ts';
 import { completeKey, createdOnce, replayOf, type IdempotencyKey, type Outcome } from '../platform/idempotency.ts';
@@ -136,6 +137,19 @@ export interface MissionDeps {
 
 export type Decision = 'SUCCEEDED' | 'FAILED';
 
+/** A pledge waiting for its batch. */
+interface HoldRequest {
+  missionId: string;
+  userId: string;
+  backerName: string;
+  amount: number;
+  at: Date;
+}
+
+/** Pledges per batch, at most, and batches in flight at once (see Batcher). */
+const PLEDGE_BATCH = 64;
+const PLEDGE_BATCH_SLOTS = 2;
+
 /** Advisory-lock class of missions (the two-key space, apart from single-key locks elsewhere). */
 const MISSION_LOCK_CLASS = 72_202;
 
@@ -158,6 +172,9 @@ export async function lockMission(c: Queryable, missionId: string, mode: 'shared
  * state (and are refused without holding anything).
  */
 export class MissionService {
+  /** Pledges without an Idempotency-Key, held in batches (holdAll). */
+  private readonly holds = new Batcher<HoldRequest, Pledge>({ maxBatch: PLEDGE_BATCH, slots: PLEDGE_BATCH_SLOTS, run: (items) => this.holdAll(items) });
+
   constructor(private readonly deps: MissionDeps) {}
 
   private get pool() {
@@ -213,16 +230,119 @@ export class MissionService {
   /** Backs an open mission. Refused at or after the deadline, whatever the sweeper did. */
   async pledge(userId: string, missionId: string, amount: number, key: IdempotencyKey | undefined, arrivedAt: Date): Promise<Outcome<{ pledge: Pledge }>> {
     const backerName = await this.deps.displayNameOf(userId);
-    // Without a key the pledge is a single statement: its own transaction.
-    const outcome = await createdOnce(this.pool, key, async (q) => {
-      const pledge = await this.hold(q, missionId, userId, backerName, amount, arrivedAt);
-      return { body: { pledge }, resourceId: pledge.id };
-    });
+    // Without a key the pledge joins the next batch (holdAll); with one it is
+    // held in the key's own transaction.
+    const outcome = key
+      ? await createdOnce(this.pool, key, async (q) => {
+          const pledge = await this.hold(q, missionId, userId, backerName, amount, arrivedAt);
+          return { body: { pledge }, resourceId: pledge.id };
+        })
+      : { status: 201, body: { pledge: await this.holds.submit({ missionId, userId, backerName, amount, at: arrivedAt }) }, replayed: false };
     if (outcome.replayed) return outcome;
     this.deps.eventsCommitted();
     this.deps.metrics?.pledges.inc({ kind: 'pledge' });
     this.deps.metrics?.pledgedKrw.inc({ kind: 'pledge' }, amount);
     return outcome;
+  }
+
+  /**
+   * Holds a batch of pledges: all of them in one statement when every one is
+   * accepted (holdMany), else each alone (hold), which gives each its own
+   * answer. Nothing of a refused batch was written, so trying again one by
+   * one is safe.
+   */
+  private async holdAll(items: HoldRequest[]): Promise<PromiseSettledResult<Pledge>[]> {
+    if (items.length > 1) {
+      const held = await this.holdMany(items);
+      if (held) {
+        this.deps.metrics?.pledgeBatches.observe({ written: 'together' }, items.length);
+        return held.map((value) => ({ status: 'fulfilled', value }));
+      }
+    }
+    this.deps.metrics?.pledgeBatches.observe({ written: 'one_by_one' }, items.length);
+    return Promise.allSettled(items.map((r) => this.hold(this.pool, r.missionId, r.userId, r.backerName, r.amount, r.at)));
+  }
+
+  /**
+   * What hold does, for many pledges in one statement and one commit, all or
+   * nothing: null when any of them would be refused, and then nothing was
+   * written. Locks in the order every writer takes them: the missions'
+   * advisory locks and then their rows, both by id, then every account in
+   * (rank, id) order inside ledger_create_transfers; the slots' totals and
+   * the backers after that, each already guarded by its escrow or wallet lock.
+   */
+  private async holdMany(items: HoldRequest[]): Promise<Pledge[] | null> {
+    const rows = items.map((r) => ({ ...r, slot: randomInt(ESCROW_SLOTS), pledgeId: uuidv7(), holdId: uuidv7(), eventId: uuidv7() }));
+    const col = <K extends keyof (typeof rows)[number]>(k: K) => rows.map((r) => r[k]);
+    let held: number | null;
+    try {
+      const { rows: out } = await this.pool.query<{ held: number | null }>({
+        name: 'pledge-hold-many',
+        text: `WITH i AS (
+                 SELECT i.*, row_number() OVER (PARTITION BY i.mission_id, i.backer_id ORDER BY i.n) = 1 AS first_of_backer
+                   FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::timestamptz[], $6::int[], $7::uuid[], $8::uuid[], $9::uuid[], $10::text[], $11::text[])
+                        WITH ORDINALITY AS i(mission_id, backer_id, backer_name, amount, at, slot, pledge_id, hold_id, event_id, wallet_owner, escrow_owner, n)),
+               lock AS (
+                 SELECT pg_advisory_xact_lock_shared(${MISSION_LOCK_CLASS}, hashtext(s.id::text)) FROM (SELECT DISTINCT mission_id AS id FROM i ORDER BY 1) s),
+               m AS (
+                 SELECT m.* FROM missions m
+                  WHERE m.id = ANY($1::uuid[]) AND (SELECT count(*) FROM lock) > 0
+                  ORDER BY m.id FOR SHARE OF m),
+               ok AS (
+                 SELECT i.*, m.channel FROM i JOIN m ON m.id = i.mission_id
+                  WHERE m.channel_owner_id <> i.backer_id AND i.amount BETWEEN m.min_amount AND m.max_amount
+                    AND ((m.state = 'PROPOSED' AND i.at < m.accept_deadline) OR (m.state = 'ACTIVE' AND i.at < m.deadline))),
+               t AS (
+                 SELECT ok.*, w.id AS wallet_id, e.id AS escrow_id FROM ok
+                   -- One index lookup per pledge (LIMIT 1 keeps each a lookup, never a scan of every wallet).
+                   CROSS JOIN LATERAL (SELECT a.id FROM accounts a WHERE a.ledger = 'KRW' AND a.code = 'user_wallet' AND a.owner = ok.wallet_owner LIMIT 1) w
+                   CROSS JOIN LATERAL (SELECT a.id FROM accounts a WHERE a.ledger = 'KRW' AND a.code = 'mission_escrow' AND a.owner = ok.escrow_owner LIMIT 1) e),
+               held AS (
+                 SELECT ${transfersCall({ ids: 'array_agg(t.hold_id)', debits: 'array_agg(t.wallet_id)', credits: 'array_agg(t.escrow_id)', amounts: 'array_agg(t.amount)', missionIds: 'array_agg(t.mission_id)', ledger: 'KRW', code: 'pledge_hold', pending: true, debitCode: 'user_wallet', creditCode: 'mission_escrow' })} AS n
+                   FROM t HAVING count(*) = $12),
+               p AS (
+                 INSERT INTO pledges (id, mission_id, backer_id, backer_name, amount, hold_transfer_id, wallet_account_id, escrow_account_id, status, created_at)
+                 SELECT t.pledge_id, t.mission_id, t.backer_id, t.backer_name, t.amount, t.hold_id, t.wallet_id, t.escrow_id, 'HELD', t.at FROM t, held),
+               b AS (
+                 INSERT INTO mission_backers (mission_id, backer_id) SELECT t.mission_id, t.backer_id FROM t, held WHERE t.first_of_backer
+                 ON CONFLICT DO NOTHING RETURNING mission_id, backer_id),
+               totals AS (
+                 UPDATE mission_totals mt SET amount = mt.amount + s.amount, pledges = mt.pledges + s.pledges, backers = mt.backers + s.backers
+                   FROM (SELECT t.mission_id, t.slot, sum(t.amount) AS amount, count(*) AS pledges,
+                                count(*) FILTER (WHERE EXISTS (SELECT 1 FROM b WHERE b.mission_id = t.mission_id AND b.backer_id = t.backer_id) AND t.first_of_backer) AS backers
+                           FROM t, held GROUP BY t.mission_id, t.slot) s
+                  WHERE mt.mission_id = s.mission_id AND mt.slot = s.slot),
+               o AS (
+                 INSERT INTO outbox (id, topic, key, payload)
+                 SELECT t.event_id, 'pledge.held', t.mission_id::text,
+                        jsonb_build_object('missionId', t.mission_id, 'channel', t.channel, 'pledgeId', t.pledge_id, 'amount', t.amount, 'backerName', t.backer_name)
+                   FROM t, held)
+               SELECT (SELECT n FROM held) AS held`,
+        values: [
+          col('missionId'),
+          col('userId'),
+          col('backerName'),
+          col('amount'),
+          rows.map((r) => r.at.toISOString()),
+          col('slot'),
+          col('pledgeId'),
+          col('holdId'),
+          col('eventId'),
+          col('userId'),
+          rows.map((r) => `${r.missionId}:${r.slot}`),
+          rows.length,
+        ],
+      });
+      held = out[0]!.held;
+    } catch (err) {
+      // A refused hold (or any other refusal) failed the whole statement: the
+      // pledges are tried one by one, which tells each its answer.
+      if (ledgerErrorOf(err)) return null;
+      throw err;
+    }
+    if (held === null) return null;
+    assert.equal(held, rows.length, 'a batch is held whole or not at all');
+    return rows.map((r) => ({ id: r.pledgeId, missionId: r.missionId, amount: r.amount, status: 'HELD', backerName: r.backerName, createdAt: r.at.toISOString() }));
   }
 
   /**

@@ -14,6 +14,7 @@ export class Metrics {
 
   readonly pledges: client.Counter<'kind'>;
   readonly pledgedKrw: client.Counter<'kind'>;
+  readonly pledgeBatches: client.Histogram<'written'>;
   readonly bets: client.Counter<'side'>;
   readonly charges: client.Counter;
   readonly chargedKrw: client.Counter;
@@ -37,6 +38,13 @@ export class Metrics {
       new client.Counter<L>({ name, help, labelNames, registers: [this.registry] });
     this.pledges = counter('missionlink_pledges_total', 'Pledges accepted (201), by kind: proposal (first pledge) or pledge', ['kind']);
     this.pledgedKrw = counter('missionlink_pledged_krw_total', 'KRW held by accepted pledges, by kind', ['kind']);
+    this.pledgeBatches = new client.Histogram({
+      name: 'missionlink_pledge_batch_size',
+      help: 'Pledges per batch of concurrent pledges, by how they were written: together (one statement) or one_by_one (a lone pledge, or a batch one of whose pledges was refused)',
+      labelNames: ['written'],
+      buckets: [1, 2, 4, 8, 16, 32, 64],
+      registers: [this.registry],
+    });
     this.bets = counter('missionlink_prediction_bets_total', 'Prediction bets accepted, by side', ['side']);
     this.charges = counter('missionlink_charges_total', 'Wallet charges completed');
     this.chargedKrw = counter('missionlink_charged_krw_total', 'KRW charged into wallets');

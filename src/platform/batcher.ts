@@ -1,0 +1,71 @@
+/**
+ * Gathers concurrent requests into batches, TigerBeetle's way: a request that
+ * finds a free slot starts at once (alone, when nothing else waits); the ones
+ * that arrive while every slot is busy wait and leave together as the next
+ * batch. No timer: under light load nothing waits, under heavy load the
+ * batches grow by themselves and each costs one statement and one commit.
+ *
+ * `run` answers each item of a batch in order; if it throws, every item of
+ * that batch gets the error.
+ * @example const holds = new Batcher({ maxBatch: 64, slots: 2, run: (items) => Promise.allSettled(items.map(hold)) });
+ *          const pledge = await holds.submit(request);
+ */
+export class Batcher<I, O> {
+  private readonly queue: { item: I; resolve: (o: O) => void; reject: (err: unknown) => void }[] = [];
+  private busy = 0;
+
+  constructor(
+    private readonly opts: {
+      /** Items per batch, at most. */
+      maxBatch: number;
+      /** Batches in flight at once, at most. */
+      slots: number;
+      run: (items: I[]) => Promise<PromiseSettledResult<O>[]>;
+    },
+  ) {
+    if (!(opts.maxBatch >= 1 && opts.slots >= 1)) throw new RangeError('a batcher needs maxBatch >= 1 and slots >= 1');
+  }
+
+  submit(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Requests waiting for a slot (for metrics and tests). */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  private pump(): void {
+    while (this.busy < this.opts.slots && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.opts.maxBatch);
+      this.busy++;
+      void this.runBatch(batch).finally(() => {
+        this.busy--;
+        this.pump();
+      });
+    }
+  }
+
+  private async runBatch(batch: typeof this.queue): Promise<void> {
+    let results: PromiseSettledResult<O>[];
+    try {
+      results = await this.opts.run(batch.map((b) => b.item));
+    } catch (err) {
+      for (const b of batch) b.reject(err);
+      return;
+    }
+    if (results.length !== batch.length) {
+      const err = new Error(`a batch of ${batch.length} got ${results.length} answers`);
+      for (const b of batch) b.reject(err);
+      return;
+    }
+    batch.forEach((b, k) => {
+      const r = results[k]!;
+      if (r.status === 'fulfilled') b.resolve(r.value);
+      else b.reject(r.reason);
+    });
+  }
+}
