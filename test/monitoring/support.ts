@@ -24,6 +24,7 @@ export const APP_METRICS: Record<string, 'counter' | 'gauge' | 'histogram'> = {
   missionlink_login_throttled_total: 'counter',
   missionlink_pledges_total: 'counter',
   missionlink_pledged_krw_total: 'counter',
+  missionlink_pledge_batch_size: 'histogram',
   missionlink_prediction_bets_total: 'counter',
   missionlink_charges_total: 'counter',
   missionlink_charged_krw_total: 'counter',
