@@ -1,7 +1,7 @@
 -- Many transfers of one kind in one call, all or nothing: TigerBeetle's
 -- create_transfers for a batch whose items succeed together. A writer that
--- gathers concurrent requests (pledges, src/missions/pledge-batch.ts) makes
--- them in one statement and one commit; when any of them is refused the
+-- gathers concurrent requests (pledges: holdMany in src/missions/service.ts)
+-- makes them in one statement and one commit; when any of them is refused the
 -- whole call fails and the writer makes each one alone with
 -- ledger_create_transfer, which gives every request its own answer.
 --

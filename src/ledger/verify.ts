@@ -143,18 +143,18 @@ export async function verifyLedger(pool: Pool): Promise<LedgerReport> {
            OR t.mission_id IS DISTINCT FROM p.mission_id OR (p.status = 'HELD') = (r.id IS NOT NULL)
         LIMIT 50`,
     );
-    for (const b of badPledges.rows) {
-      const why = !b.hold
-        ? 'its hold transfer does not exist'
-        : !b.mission
-          ? 'its mission does not exist'
-          : b.code !== 'pledge_hold' || Number(b.flags) !== 1 || Number(b.hold_amount) !== Number(b.amount)
-            ? `its hold ${b.hold} is a ${b.code} transfer (flags ${b.flags}) of ${b.hold_amount}, not a pending pledge_hold of ${b.amount}`
-            : (b.status === 'HELD') === Boolean(b.resolution)
-              ? `it is ${b.status} but its hold ${b.hold} is ${b.resolution ? `resolved by ${b.resolution}` : 'still open'}`
-              : `its hold ${b.hold} moves money between other accounts or for another mission`;
-      problems.push({ check: 'pledge_matches_hold', detail: `pledge ${b.id}: ${why}` });
-    }
+    const mismatch = (b: Row) => {
+      if (!b.hold) return 'its hold transfer does not exist';
+      if (!b.mission) return 'its mission does not exist';
+      if (b.code !== 'pledge_hold' || Number(b.flags) !== 1 || Number(b.hold_amount) !== Number(b.amount)) {
+        return `its hold ${b.hold} is a ${b.code} transfer (flags ${b.flags}) of ${b.hold_amount}, not a pending pledge_hold of ${b.amount}`;
+      }
+      if ((b.status === 'HELD') === Boolean(b.resolution)) {
+        return `it is ${b.status} but its hold ${b.hold} is ${b.resolution ? `resolved by ${b.resolution}` : 'still open'}`;
+      }
+      return `its hold ${b.hold} moves money between other accounts or for another mission`;
+    };
+    for (const b of badPledges.rows) problems.push({ check: 'pledge_matches_hold', detail: `pledge ${b.id}: ${mismatch(b)}` });
     const orphanHolds = await client.query<Row>(
       `SELECT t.id FROM transfers t WHERE t.code = 'pledge_hold' AND NOT EXISTS (SELECT 1 FROM pledges p WHERE p.hold_transfer_id = t.id) LIMIT 50`,
     );
