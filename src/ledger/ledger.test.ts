@@ -3,10 +3,11 @@
 // and writers that create and use shared accounts at the same time.
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabases, type TestDatabases } from '../../test/support/databases.ts';
+import { createTestDatabases, superUrlFor, type TestDatabases } from '../../test/support/databases.ts';
 import { tx, type Pool } from '../platform/db.ts';
-import { balancesOf, createTransfer, ensureAccount, LedgerError, ledgerErrorOf, resolvePending, transfersCall, verifyLedger, type AccountRef } from './index.ts';
+import { balancesOf, createTransfer, ensureAccount, ensureAccounts, LedgerError, ledgerErrorOf, resolvePending, transfersCall, verifyLedger, type AccountRef } from './index.ts';
 
 let db: TestDatabases;
 let pool: Pool;
@@ -254,6 +255,49 @@ describe('many transfers in one call (ledger_create_transfers)', () => {
       { numRuns: 40 },
     );
     expect((await verifyLedger(pool)).problems).toEqual([]);
+  });
+
+  // PL/pgSQL keeps generic plans, which guess ten elements for any array: a
+  // join of unnest() with accounts could then read the whole ledger for a
+  // batch of four (migration 0015). Forced generic plans and the table's
+  // read counters show each account found by key instead.
+  it('reads the accounts of a batch by key, however many the ledger holds, also on generic plans', async () => {
+    const run = randomUUID();
+    await ensureAccounts(pool, 'KRW', 'mission_escrow', Array.from({ length: 3_000 }, (_, i) => `${run}:other${i}`));
+    const source = await ensureAccount(pool, 'KRW', 'payment_provider', `provider:${run}`);
+    const wallets = await ensureAccounts(pool, 'KRW', 'user_wallet', [0, 1, 2, 3].map((i) => `${run}:w${i}`));
+    const escrows = await ensureAccounts(pool, 'KRW', 'mission_escrow', [0, 1].map((i) => `${run}:e${i}`));
+    for (const w of wallets) await tx(pool, (c) => createTransfer(c, { id: randomUUID(), debit: source, credit: w, amount: 100_000, code: 'charge' }));
+    const su = new pg.Client({ connectionString: superUrlFor(db.superUrl, db.names.funding) });
+    await su.connect();
+    try {
+      await su.query('SET plan_cache_mode = force_generic_plan');
+      // The counters of this backend reach the view once flushed, at the end of a transaction.
+      const rowsRead = async () => {
+        await su.query('SELECT pg_stat_force_next_flush()');
+        const { rows } = await su.query(`
+          SELECT (SELECT seq_tup_read FROM pg_stat_user_tables WHERE relname = 'accounts')
+               + (SELECT sum(idx_tup_read) FROM pg_stat_user_indexes WHERE relname = 'accounts') AS n`);
+        return Number(rows[0].n);
+      };
+      const call = transfersCall({ ids: '$1::uuid[]', debits: '$2::uuid[]', credits: '$3::uuid[]', amounts: '$4::bigint[]', missionIds: '$5::uuid[]', ledger: 'KRW', code: 'test_hold', pending: true, debitCode: 'user_wallet', creditCode: 'mission_escrow' });
+      const CALLS = 8;
+      const before = await rowsRead();
+      for (let k = 0; k < CALLS; k++) {
+        const { rows } = await su.query({
+          name: 'batch',
+          text: `SELECT ${call} AS n`,
+          values: [wallets.map(() => randomUUID()), wallets.map((w) => w.id), wallets.map((_, i) => escrows[i % 2]!.id), [100, 200, 300, 400], wallets.map(() => null)],
+        });
+        expect(rows[0].n).toBe(4);
+      }
+      const perCall = ((await rowsRead()) - before) / CALLS;
+      // Six accounts, each found a few times (lock, update); a scan would read over 3,000.
+      expect(perCall).toBeLessThan(60);
+      expect(await available(wallets[3]!)).toBe(100_000 - CALLS * 400);
+    } finally {
+      await su.end();
+    }
   });
 
   it('refuses arrays of different lengths, negative amounts, a taken id and an account on another ledger', async () => {
