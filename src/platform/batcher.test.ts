@@ -33,20 +33,24 @@ describe('Batcher', () => {
     expect(b.waiting).toBe(0);
   });
 
-  it('keeps at most `slots` batches in flight and `maxBatch` items in each', async () => {
+  it('keeps one batch in flight, and more only for full batches, at most `slots` and `maxBatch` items each', async () => {
     const g = gated();
     const b = new Batcher({ maxBatch: 3, slots: 2, run: g.run });
     const all = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => b.submit(i));
-    expect(g.batches.map((x) => x.items)).toEqual([[1], [2]]);
+    // 1 starts alone; 2–4 fill a batch, which takes the second slot; 5–9 wait.
+    expect(g.batches.map((x) => x.items)).toEqual([[1], [2, 3, 4]]);
+    expect(b.waiting).toBe(5);
     g.batches[0]!.finish();
     await tick();
-    expect(g.batches.map((x) => x.items)).toEqual([[1], [2], [3, 4, 5]]);
+    expect(g.batches.map((x) => x.items)).toEqual([[1], [2, 3, 4], [5, 6, 7]]);
+    // 8 and 9 are not a full batch: they wait until nothing is in flight.
     g.batches[1]!.finish();
     await tick();
+    expect(g.batches).toHaveLength(3);
     g.batches[2]!.finish();
     await tick();
-    expect(g.batches.map((x) => x.items)).toEqual([[1], [2], [3, 4, 5], [6, 7, 8], [9]]);
-    for (const x of g.batches.slice(3)) x.finish();
+    expect(g.batches.map((x) => x.items)).toEqual([[1], [2, 3, 4], [5, 6, 7], [8, 9]]);
+    g.batches[3]!.finish();
     expect(await Promise.all(all)).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90]);
   });
 

@@ -1,9 +1,15 @@
 /**
  * Gathers concurrent requests into batches, TigerBeetle's way: a request that
- * finds a free slot starts at once (alone, when nothing else waits); the ones
- * that arrive while every slot is busy wait and leave together as the next
- * batch. No timer: under light load nothing waits, under heavy load the
- * batches grow by themselves and each costs one statement and one commit.
+ * finds nothing in flight starts at once (alone, when nothing else waits);
+ * the ones that arrive while a batch is in flight wait and leave together as
+ * the next batch. No timer: under light load nothing waits, under heavy load
+ * the batches grow by themselves and each costs one statement and one commit.
+ *
+ * One batch is in flight at a time; the other slots take only full batches
+ * (`maxBatch` waiting), so that one slow batch, say one waiting for a lock,
+ * does not hold every request back. Measured on pledges, a second batch of
+ * whatever waits made more, smaller batches for the same work, and cost
+ * about a fifth more CPU per request.
  *
  * `run` answers each item of a batch in order; if it throws, every item of
  * that batch gets the error.
@@ -18,7 +24,7 @@ export class Batcher<I, O> {
     private readonly opts: {
       /** Items per batch, at most. */
       maxBatch: number;
-      /** Batches in flight at once, at most. */
+      /** Batches in flight at once, at most; every one after the first is a full batch. */
       slots: number;
       run: (items: I[]) => Promise<PromiseSettledResult<O>[]>;
     },
@@ -39,7 +45,7 @@ export class Batcher<I, O> {
   }
 
   private pump(): void {
-    while (this.busy < this.opts.slots && this.queue.length > 0) {
+    while (this.queue.length > 0 && this.busy < this.opts.slots && (this.busy === 0 || this.queue.length >= this.opts.maxBatch)) {
       const batch = this.queue.splice(0, this.opts.maxBatch);
       this.busy++;
       void this.runBatch(batch).finally(() => {
