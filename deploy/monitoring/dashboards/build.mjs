@@ -397,6 +397,28 @@ export function dashboards() {
             ],
           },
         ],
+        [
+          {
+            title: 'Pledges per write (mean)',
+            description:
+              'Concurrent pledges are written together, one statement and one commit per batch; one_by_one counts lone pledges and batches retried one pledge at a time after a refusal.',
+            targets: [
+              [
+                `sum by (written) (rate(${sel('missionlink_pledge_batch_size_sum')}[${RI}])) / sum by (written) (rate(${sel('missionlink_pledge_batch_size_count')}[${RI}]))`,
+                '{{written}}',
+              ],
+            ],
+          },
+          {
+            title: 'Pledge writes per second',
+            targets: [
+              [
+                `sum by (written) (rate(${sel('missionlink_pledge_batch_size_count')}[${RI}]))`,
+                '{{written}}',
+              ],
+            ],
+          },
+        ],
         { row: 'Sign-in and live events' },
         [
           {
