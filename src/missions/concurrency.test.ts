@@ -379,6 +379,58 @@ describe('pledges written in batches', () => {
     await expectBooksBalance();
   });
 
+  it('holds pledges with an Idempotency-Key together too, and a used key in a batch still gets its own answer', async () => {
+    const backers = await Promise.all(Array.from({ length: 8 }, (_, i) => api.signUp(`Keyed Backer ${i}`)));
+    await Promise.all(backers.map((b) => api.charge(b, 30_000)));
+    const id = await activeMission();
+    const key = (i: number, n: number) => ({ 'idempotency-key': `keyed-${id}-${i}-${n}` });
+    const before = await batches();
+
+    const first = await Promise.all(backers.map((who, i) => pledge(who, id, 2_000, key(i, 1))));
+    expect(first.map((r) => r.status)).toEqual(backers.map(() => 201));
+    expect((await batches()).together).toBeGreaterThan(before.together);
+
+    // In one burst: every first request again (replays), one of them with
+    // another amount (422), a key sent twice at once, and new pledges.
+    const sends = [
+      ...backers.map((who, i) => ({ who, amount: 2_000, headers: key(i, 1) })),
+      { who: backers[0]!, amount: 2_500, headers: key(0, 1) },
+      { who: backers[1]!, amount: 3_000, headers: key(1, 2) },
+      { who: backers[1]!, amount: 3_000, headers: key(1, 2) },
+      ...backers.slice(2).map((who, i) => ({ who, amount: 1_000, headers: key(i + 2, 2) })),
+      { who: backers[0]!, amount: 1_000, headers: {} },
+    ];
+    const answers = await Promise.all(sends.map((s) => pledge(s.who, id, s.amount, s.headers)));
+    for (const [i, r] of answers.slice(0, backers.length).entries()) {
+      expect(r.status).toBe(201);
+      expect(r.headers['idempotent-replayed']).toBe('true');
+      expect(r.body).toEqual(first[i]!.body);
+    }
+    const rest = answers.slice(backers.length);
+    expect(rest[0]!.status).toBe(422);
+    expect(rest[0]!.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    // The key sent twice: one pledge, and the other request gets it replayed (or is told it is in progress).
+    const twice = [rest[1]!, rest[2]!];
+    expect(twice.every((r) => r.status === 201 || (r.status === 409 && r.body.code === 'REQUEST_IN_PROGRESS'))).toBe(true);
+    const madeTwice = twice.filter((r) => r.status === 201 && r.headers['idempotent-replayed'] !== 'true');
+    expect(madeTwice).toHaveLength(1);
+    for (const r of twice.filter((x) => x.status === 201)) expect(r.body).toEqual(madeTwice[0]!.body);
+    expect(rest.slice(3).map((r) => r.status)).toEqual(rest.slice(3).map(() => 201));
+
+    expect(await count('SELECT count(*)::int AS n FROM pledges WHERE mission_id = $1', [id])).toBe(1 + 8 + 1 + 6 + 1);
+    const wallets = await Promise.all(backers.map(async (who) => (await api.call('GET', '/api/v1/wallet', who)).body.available));
+    expect(wallets).toEqual([30_000 - 2_000 - 1_000, 30_000 - 2_000 - 3_000, ...backers.slice(2).map(() => 30_000 - 2_000 - 1_000)]);
+    // Each stored answer is the pledge that was made with its key.
+    const stored = await one<{ n: number }>(
+      t.db.pools.funding,
+      `SELECT count(*)::int AS n FROM idempotency_keys k JOIN pledges p ON p.id = k.resource_id
+        WHERE k.key LIKE $1 AND k.status_code = 201 AND k.response->'pledge'->>'id' = p.id::text AND p.backer_id = k.user_id`,
+      [`keyed-${id}-%`],
+    );
+    expect(stored.n).toBe(8 + 1 + 6);
+    await expectBooksBalance();
+  });
+
   it('ledger verify names a pledge that no longer matches its hold, and a hold without a pledge', async () => {
     const backer = await api.signUp('Tampered Backer');
     await api.charge(backer, 10_000);

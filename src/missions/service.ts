@@ -3,7 +3,7 @@ import { randomInt } from 'node:crypto';
 import { uuidv7 } from 'uuidv7';
 import { balancesOf, ensureAccount, ensureAccounts, ledgerErrorOf, transferCall, transfersCall } from '../ledger/index.ts';
 import { Batcher } from '../platform/batcher.ts';
-import { tx, type Client, type Pool, type Queryable } from '../platform/db.ts';
+import { isDeadlock, isUniqueViolation, tx, type Client, type Pool, type Queryable } from '../platform/db.ts';
 import { AppError } from '../platform/errors.ts';
 import { completeKey, createdOnce, replayOf, type IdempotencyKey, type Outcome } from '../platform/idempotency.ts';
 import { decodeCursor, encodeCursor } from '../platform/ids.ts';
@@ -144,7 +144,11 @@ interface HoldRequest {
   backerName: string;
   amount: number;
   at: Date;
+  /** Stored with the pledge, in the same statement, when the request has one. */
+  key?: IdempotencyKey;
 }
+
+type PledgeOutcome = Outcome<{ pledge: Pledge }>;
 
 /** Pledges per batch, at most, and batches in flight at once (see Batcher). */
 const PLEDGE_BATCH = 64;
@@ -172,8 +176,8 @@ export async function lockMission(c: Queryable, missionId: string, mode: 'shared
  * state (and are refused without holding anything).
  */
 export class MissionService {
-  /** Pledges without an Idempotency-Key, held in batches (holdAll). */
-  private readonly holds = new Batcher<HoldRequest, Pledge>({ maxBatch: PLEDGE_BATCH, slots: PLEDGE_BATCH_SLOTS, run: (items) => this.holdAll(items) });
+  /** Pledges, with or without an Idempotency-Key, held in batches (holdAll). */
+  private readonly holds = new Batcher<HoldRequest, PledgeOutcome>({ maxBatch: PLEDGE_BATCH, slots: PLEDGE_BATCH_SLOTS, run: (items) => this.holdAll(items) });
 
   constructor(private readonly deps: MissionDeps) {}
 
@@ -230,14 +234,9 @@ export class MissionService {
   /** Backs an open mission. Refused at or after the deadline, whatever the sweeper did. */
   async pledge(userId: string, missionId: string, amount: number, key: IdempotencyKey | undefined, arrivedAt: Date): Promise<Outcome<{ pledge: Pledge }>> {
     const backerName = await this.deps.displayNameOf(userId);
-    // Without a key the pledge joins the next batch (holdAll); with one it is
-    // held in the key's own transaction.
-    const outcome = key
-      ? await createdOnce(this.pool, key, async (q) => {
-          const pledge = await this.hold(q, missionId, userId, backerName, amount, arrivedAt);
-          return { body: { pledge }, resourceId: pledge.id };
-        })
-      : { status: 201, body: { pledge: await this.holds.submit({ missionId, userId, backerName, amount, at: arrivedAt }) }, replayed: false };
+    // Every pledge joins the next batch (holdAll); its key, if any, is
+    // stored in the same statement.
+    const outcome = await this.holds.submit({ missionId, userId, backerName, amount, at: arrivedAt, key });
     if (outcome.replayed) return outcome;
     this.deps.eventsCommitted();
     this.deps.metrics?.pledges.inc({ kind: 'pledge' });
@@ -247,20 +246,29 @@ export class MissionService {
 
   /**
    * Holds a batch of pledges: all of them in one statement when every one is
-   * accepted (holdMany), else each alone (hold), which gives each its own
-   * answer. Nothing of a refused batch was written, so trying again one by
-   * one is safe.
+   * accepted and every key is new (holdMany), else each alone (holdOne),
+   * which gives each its own answer: a refusal, or the stored answer of a
+   * key already used. Nothing of a refused batch was written, so trying
+   * again one by one is safe.
    */
-  private async holdAll(items: HoldRequest[]): Promise<PromiseSettledResult<Pledge>[]> {
+  private async holdAll(items: HoldRequest[]): Promise<PromiseSettledResult<PledgeOutcome>[]> {
     if (items.length > 1) {
       const held = await this.holdMany(items);
       if (held) {
         this.deps.metrics?.pledgeBatches.observe({ written: 'together' }, items.length);
-        return held.map((value) => ({ status: 'fulfilled', value }));
+        return held.map((pledge) => ({ status: 'fulfilled', value: { status: 201, body: { pledge }, replayed: false } }));
       }
     }
     this.deps.metrics?.pledgeBatches.observe({ written: 'one_by_one' }, items.length);
-    return Promise.allSettled(items.map((r) => this.hold(this.pool, r.missionId, r.userId, r.backerName, r.amount, r.at)));
+    return Promise.allSettled(items.map((r) => this.holdOne(r)));
+  }
+
+  /** One pledge in its own transaction with its key (claimed first: a replay gets the stored answer). */
+  private holdOne(r: HoldRequest): Promise<PledgeOutcome> {
+    return createdOnce(this.pool, r.key, async (q) => {
+      const pledge = await this.hold(q, r.missionId, r.userId, r.backerName, r.amount, r.at);
+      return { body: { pledge }, resourceId: pledge.id };
+    });
   }
 
   /**
@@ -270,10 +278,14 @@ export class MissionService {
    * advisory locks and then their rows, both by id, then every account in
    * (rank, id) order inside ledger_create_transfers; the slots' totals and
    * the backers after that, each already guarded by its escrow or wallet lock.
+   * A pledge's Idempotency-Key is stored complete, with its answer, in the
+   * same statement, as createdOnce would store it after the pledge: a key
+   * that exists already is a refusal like any other.
    */
   private async holdMany(items: HoldRequest[]): Promise<Pledge[] | null> {
     const rows = items.map((r) => ({ ...r, slot: randomInt(ESCROW_SLOTS), pledgeId: uuidv7(), holdId: uuidv7(), eventId: uuidv7() }));
     const col = <K extends keyof (typeof rows)[number]>(k: K) => rows.map((r) => r[k]);
+    const pledges: Pledge[] = rows.map((r) => ({ id: r.pledgeId, missionId: r.missionId, amount: r.amount, status: 'HELD', backerName: r.backerName, createdAt: r.at.toISOString() }));
     let held: number | null;
     try {
       const { rows: out } = await this.pool.query<{ held: number | null }>({
@@ -316,7 +328,14 @@ export class MissionService {
                  INSERT INTO outbox (id, topic, key, payload)
                  SELECT t.event_id, 'pledge.held', t.mission_id::text,
                         jsonb_build_object('missionId', t.mission_id, 'channel', t.channel, 'pledgeId', t.pledge_id, 'amount', t.amount, 'backerName', t.backer_name)
-                   FROM t, held)
+                   FROM t, held),
+               -- A key already taken (or twice in the batch) fails the statement:
+               -- no ON CONFLICT, so every key of a written batch is new.
+               k AS (
+                 INSERT INTO idempotency_keys (user_id, key, request_hash, resource_id, status_code, response)
+                 SELECT t.backer_id, ik.idem_key, ik.idem_hash, t.pledge_id, 201, ik.response
+                   FROM t JOIN unnest($13::text[], $14::text[], $15::jsonb[]) WITH ORDINALITY AS ik(idem_key, idem_hash, response, n) ON ik.n = t.n, held
+                  WHERE ik.idem_key IS NOT NULL)
                SELECT (SELECT n FROM held) AS held`,
         values: [
           col('missionId'),
@@ -331,18 +350,23 @@ export class MissionService {
           col('userId'),
           rows.map((r) => `${r.missionId}:${r.slot}`),
           rows.length,
+          rows.map((r) => r.key?.key ?? null),
+          rows.map((r) => r.key?.hash ?? null),
+          rows.map((r, n) => (r.key ? JSON.stringify({ pledge: pledges[n] }) : null)),
         ],
       });
       held = out[0]!.held;
     } catch (err) {
-      // A refused hold (or any other refusal) failed the whole statement: the
-      // pledges are tried one by one, which tells each its answer.
-      if (ledgerErrorOf(err)) return null;
+      // A refused hold, a key already used, or a deadlock with a writer in
+      // another process over a key (which an Idempotency-Key sent to two
+      // processes at once can make) failed the whole statement: the pledges
+      // are tried one by one, which tells each its answer.
+      if (ledgerErrorOf(err) || isUniqueViolation(err, 'idempotency_keys_pkey') || isDeadlock(err)) return null;
       throw err;
     }
     if (held === null) return null;
     assert.equal(held, rows.length, 'a batch is held whole or not at all');
-    return rows.map((r) => ({ id: r.pledgeId, missionId: r.missionId, amount: r.amount, status: 'HELD', backerName: r.backerName, createdAt: r.at.toISOString() }));
+    return pledges;
   }
 
   /**

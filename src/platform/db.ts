@@ -50,6 +50,11 @@ export async function tx<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promis
   }
 }
 
+/** PostgreSQL broke a lock cycle by failing this statement (40P01); trying again can succeed. */
+export function isDeadlock(err: unknown): boolean {
+  return (err as { code?: string })?.code === '40P01';
+}
+
 /** True for PostgreSQL's unique-violation error, optionally on one constraint. */
 export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   const e = err as { code?: string; constraint?: string };
