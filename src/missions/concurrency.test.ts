@@ -8,6 +8,7 @@ import pg from 'pg';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../ledger/index.ts';
+import { KEY_LOCK_CLASS } from '../platform/idempotency.ts';
 import { createTestApp, type TestApp } from '../../test/support/app.ts';
 import { superUrlFor } from '../../test/support/databases.ts';
 import { client, type Caller } from '../../test/support/api.ts';
@@ -428,6 +429,46 @@ describe('pledges written in batches', () => {
       [`keyed-${id}-%`],
     );
     expect(stored.n).toBe(8 + 1 + 6);
+    await expectBooksBalance();
+  });
+
+  it('waits for a key another writer holds only before it locks anything else, and makes that pledge once', async () => {
+    const backers = await Promise.all(Array.from({ length: 5 }, (_, i) => api.signUp(`Key Lock Backer ${i}`)));
+    await Promise.all(backers.map((b) => api.charge(b, 20_000)));
+    const id = await activeMission();
+    const busy = { 'idempotency-key': `busy-${id}` };
+    // Another writer of backers[0]'s key (a request to another process, say) holds its lock.
+    const other = new pg.Client({ connectionString: superUrlFor(t.db.superUrl, t.db.names.funding) });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(`SELECT pg_advisory_xact_lock(${KEY_LOCK_CLASS}, hashtext($1::text || ':' || $2))`, [backers[0]!.id, busy['idempotency-key']]);
+      // In one burst: the busy key among others, so it may land in a batch
+      // (which only tries the key's lock and gives up) or go alone (and wait).
+      const sends = [4, 0, 1, 2, 3].map((i) => pledge(backers[i]!, id, 2_000, i === 0 ? busy : { 'idempotency-key': `free-${id}-${i}` }));
+      let waiter: number | undefined;
+      for (let k = 0; k < 100 && waiter === undefined; k++) {
+        const { rows } = await other.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'`);
+        waiter = rows[0]?.pid;
+        if (waiter === undefined) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(waiter, 'a pledge waits for the key').toBeDefined();
+      // It waits holding no lock on any account (nor on the mission's row).
+      const { rows: held } = await other.query(
+        `SELECT relation::regclass::text AS rel FROM pg_locks WHERE pid = $1 AND granted AND relation IN ('accounts'::regclass, 'missions'::regclass)`,
+        [waiter],
+      );
+      expect(held).toEqual([]);
+      await other.query('COMMIT');
+      const answers = await Promise.all(sends);
+      expect(answers.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
+      const again = await pledge(backers[0]!, id, 2_000, busy);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.body).toEqual(answers[1]!.body);
+    } finally {
+      await other.end();
+    }
+    for (const who of backers) expect((await api.call('GET', '/api/v1/wallet', who)).body.available).toBe(18_000);
     await expectBooksBalance();
   });
 

@@ -5,7 +5,7 @@ import { balancesOf, ensureAccount, ensureAccounts, ledgerErrorOf, transferCall,
 import { Batcher } from '../platform/batcher.ts';
 import { isDeadlock, isUniqueViolation, tx, type Client, type Pool, type Queryable } from '../platform/db.ts';
 import { AppError } from '../platform/errors.ts';
-import { completeKey, createdOnce, replayOf, type IdempotencyKey, type Outcome } from '../platform/idempotency.ts';
+import { completeKey, createdOnce, KEY_LOCK_CLASS, replayOf, type IdempotencyKey, type Outcome } from '../platform/idempotency.ts';
 import { decodeCursor, encodeCursor } from '../platform/ids.ts';
 import { enqueueEvent } from '../platform/outbox.ts';
 import type { Metrics } from '../platform/metrics.ts';
@@ -280,7 +280,8 @@ export class MissionService {
    * the backers after that, each already guarded by its escrow or wallet lock.
    * A pledge's Idempotency-Key is stored complete, with its answer, in the
    * same statement, as createdOnce would store it after the pledge: a key
-   * that exists already is a refusal like any other.
+   * that exists already, or whose lock another writer holds, is a refusal
+   * like any other.
    */
   private async holdMany(items: HoldRequest[]): Promise<Pledge[] | null> {
     const rows = items.map((r) => ({ ...r, slot: randomInt(ESCROW_SLOTS), pledgeId: uuidv7(), holdId: uuidv7(), eventId: uuidv7() }));
@@ -294,8 +295,16 @@ export class MissionService {
                  SELECT i.*, row_number() OVER (PARTITION BY i.mission_id, i.backer_id ORDER BY i.n) = 1 AS first_of_backer
                    FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::timestamptz[], $6::int[], $7::uuid[], $8::uuid[], $9::uuid[], $10::text[], $11::text[])
                         WITH ORDINALITY AS i(mission_id, backer_id, backer_name, amount, at, slot, pledge_id, hold_id, event_id, wallet_owner, escrow_owner, n)),
+               -- The keys' locks come first and are only tried: one taken by a
+               -- writer of the same key makes the batch give up before it locks
+               -- anything else (see KEY_LOCK_CLASS).
+               keys AS (
+                 SELECT coalesce(bool_and(pg_try_advisory_xact_lock(${KEY_LOCK_CLASS}, hashtext(i.backer_id::text || ':' || ik.idem_key))), true) AS free
+                   FROM i JOIN unnest($13::text[]) WITH ORDINALITY AS ik(idem_key, n) ON ik.n = i.n
+                  WHERE ik.idem_key IS NOT NULL),
                lock AS (
-                 SELECT pg_advisory_xact_lock_shared(${MISSION_LOCK_CLASS}, hashtext(s.id::text)) FROM (SELECT DISTINCT mission_id AS id FROM i ORDER BY 1) s),
+                 SELECT pg_advisory_xact_lock_shared(${MISSION_LOCK_CLASS}, hashtext(s.id::text)) FROM (SELECT DISTINCT mission_id AS id FROM i ORDER BY 1) s
+                  WHERE (SELECT free FROM keys)),
                m AS (
                  SELECT m.* FROM missions m
                   WHERE m.id = ANY($1::uuid[]) AND (SELECT count(*) FROM lock) > 0
@@ -357,10 +366,9 @@ export class MissionService {
       });
       held = out[0]!.held;
     } catch (err) {
-      // A refused hold, a key already used, or a deadlock with a writer in
-      // another process over a key (which an Idempotency-Key sent to two
-      // processes at once can make) failed the whole statement: the pledges
-      // are tried one by one, which tells each its answer.
+      // A refused hold or a key already used failed the whole statement: the
+      // pledges are tried one by one, which tells each its answer. So does a
+      // deadlock, which no writer should make, but trying again is safe.
       if (ledgerErrorOf(err) || isUniqueViolation(err, 'idempotency_keys_pkey') || isDeadlock(err)) return null;
       throw err;
     }

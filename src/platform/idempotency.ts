@@ -31,13 +31,24 @@ export function idempotencyKeyOf(req: FastifyRequest, userId: string): Idempoten
 }
 
 /**
+ * Advisory-lock class of idempotency keys (the two-key space), keyed on
+ * hashtext(user id || ':' || key). Whoever writes a key row takes it first,
+ * before any other lock: a transaction that claims a key waits for it here,
+ * holding nothing yet, and a batch of pledges only tries it and gives up
+ * (holdMany), so two writers of one key never wait for each other in a cycle.
+ */
+export const KEY_LOCK_CLASS = 72_203;
+
+/**
  * Claims an idempotency key inside the caller's transaction. A concurrent
- * request with the same key blocks on the insert until the first commits, then
- * sees its stored response: never two effects.
+ * request with the same key waits for the key's lock until the first
+ * commits, then sees its stored response: never two effects.
  */
 export async function claimKey(c: Queryable, k: IdempotencyKey): Promise<Claim> {
   const ins = await c.query(
-    'INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+    `INSERT INTO idempotency_keys (user_id, key, request_hash)
+     SELECT $1::uuid, $2::text, $3::text FROM (SELECT pg_advisory_xact_lock(${KEY_LOCK_CLASS}, hashtext($1::uuid::text || ':' || $2::text))) AS lock
+     ON CONFLICT DO NOTHING`,
     [k.userId, k.key, k.hash],
   );
   if (ins.rowCount === 1) return { kind: 'new' };
