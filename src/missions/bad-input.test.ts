@@ -555,11 +555,12 @@ describe('deadlines, before any sweeper has run', () => {
             409,
             'MISSION_NOT_OPEN',
           );
-        expectProblem(
-          await raw(t2, 'POST', `/api/v1/missions/${proposal}/accept`, quick),
-          409,
-          'ACCEPT_WINDOW_CLOSED',
-        );
+        for (const action of ['accept', 'reject'])
+          expectProblem(
+            await raw(t2, 'POST', `/api/v1/missions/${proposal}/${action}`, quick),
+            409,
+            'ACCEPT_WINDOW_CLOSED',
+          );
         expectProblem(
           await raw(t2, 'POST', `/api/v1/missions/${active}/decision`, slow, {
             outcome: 'SUCCEEDED',

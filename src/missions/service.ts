@@ -528,6 +528,8 @@ export class MissionService {
     return this.transition(userId, id, (m) => {
       if (m.state === 'ACTIVE') throw new AppError('MISSION_NOT_PROPOSED', 'An accepted mission is cancelled, not rejected');
       if (TERMINAL.has(m.state)) throw new AppError('MISSION_ALREADY_ENDED', `The mission already ended (${m.state})`);
+      // Like a cancel after the deadline: past its window a proposal expires, whether or not the sweeper ran.
+      if (now >= m.accept_deadline) throw new AppError('ACCEPT_WINDOW_CLOSED', 'The accept window of this proposal has closed; it expires');
     }, (c, m) => this.end(c, m, 'REJECTED', now));
   }
 

@@ -196,6 +196,7 @@ describe('expiry with one-second windows', () => {
       expect(late.body.code).toBe('MISSION_NOT_OPEN');
     }
     expect((await api.call('POST', `/api/v1/missions/${proposal}/accept`, quickStreamer)).body.code).toBe('ACCEPT_WINDOW_CLOSED');
+    expect((await api.call('POST', `/api/v1/missions/${proposal}/reject`, quickStreamer)).body.code).toBe('ACCEPT_WINDOW_CLOSED');
     expect((await action(active, 'decision', { outcome: 'SUCCEEDED' })).body.code).toBe('DEADLINE_PASSED');
     expect((await action(active, 'cancel')).body.code).toBe('DEADLINE_PASSED');
 
