@@ -8,7 +8,7 @@ import pg from 'pg';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../ledger/index.ts';
-import { KEY_LOCK_CLASS } from '../platform/idempotency.ts';
+import { keyLock } from '../platform/idempotency.ts';
 import { createTestApp, type TestApp } from '../../test/support/app.ts';
 import { superUrlFor } from '../../test/support/databases.ts';
 import { client, type Caller } from '../../test/support/api.ts';
@@ -442,7 +442,7 @@ describe('pledges written in batches', () => {
     await other.connect();
     try {
       await other.query('BEGIN');
-      await other.query(`SELECT pg_advisory_xact_lock(${KEY_LOCK_CLASS}, hashtext($1::text || ':' || $2))`, [backers[0]!.id, busy['idempotency-key']]);
+      await other.query(`SELECT pg_advisory_xact_lock(${keyLock('$1::uuid', '$2::text')})`, [backers[0]!.id, busy['idempotency-key']]);
       // In one burst: the busy key among others, so it may land in a batch
       // (which only tries the key's lock and gives up) or go alone (and wait).
       const sends = [4, 0, 1, 2, 3].map((i) => pledge(backers[i]!, id, 2_000, i === 0 ? busy : { 'idempotency-key': `free-${id}-${i}` }));

@@ -5,7 +5,7 @@ import { balancesOf, ensureAccount, ensureAccounts, ledgerErrorOf, transferCall,
 import { Batcher } from '../platform/batcher.ts';
 import { isDeadlock, isUniqueViolation, tx, type Client, type Pool, type Queryable } from '../platform/db.ts';
 import { AppError } from '../platform/errors.ts';
-import { completeKey, createdOnce, KEY_LOCK_CLASS, replayOf, type IdempotencyKey, type Outcome } from '../platform/idempotency.ts';
+import { completeKey, createdOnce, keyLock, replayOf, type IdempotencyKey, type Outcome } from '../platform/idempotency.ts';
 import { decodeCursor, encodeCursor } from '../platform/ids.ts';
 import { enqueueEvent } from '../platform/outbox.ts';
 import type { Metrics } from '../platform/metrics.ts';
@@ -293,15 +293,16 @@ export class MissionService {
         name: 'pledge-hold-many',
         text: `WITH i AS (
                  SELECT i.*, row_number() OVER (PARTITION BY i.mission_id, i.backer_id ORDER BY i.n) = 1 AS first_of_backer
-                   FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::timestamptz[], $6::int[], $7::uuid[], $8::uuid[], $9::uuid[], $10::text[], $11::text[])
-                        WITH ORDINALITY AS i(mission_id, backer_id, backer_name, amount, at, slot, pledge_id, hold_id, event_id, wallet_owner, escrow_owner, n)),
+                   FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::timestamptz[], $6::int[], $7::uuid[], $8::uuid[], $9::uuid[], $10::text[], $11::text[],
+                               $13::text[], $14::text[], $15::jsonb[])
+                        WITH ORDINALITY AS i(mission_id, backer_id, backer_name, amount, at, slot, pledge_id, hold_id, event_id, wallet_owner, escrow_owner,
+                                             idem_key, idem_hash, response, n)),
                -- The keys' locks come first and are only tried: one taken by a
                -- writer of the same key makes the batch give up before it locks
-               -- anything else (see KEY_LOCK_CLASS).
+               -- anything else (see keyLock).
                keys AS (
-                 SELECT coalesce(bool_and(pg_try_advisory_xact_lock(${KEY_LOCK_CLASS}, hashtext(i.backer_id::text || ':' || ik.idem_key))), true) AS free
-                   FROM i JOIN unnest($13::text[]) WITH ORDINALITY AS ik(idem_key, n) ON ik.n = i.n
-                  WHERE ik.idem_key IS NOT NULL),
+                 SELECT coalesce(bool_and(pg_try_advisory_xact_lock(${keyLock('i.backer_id', 'i.idem_key')})), true) AS free
+                   FROM i WHERE i.idem_key IS NOT NULL),
                lock AS (
                  SELECT pg_advisory_xact_lock_shared(${MISSION_LOCK_CLASS}, hashtext(s.id::text)) FROM (SELECT DISTINCT mission_id AS id FROM i ORDER BY 1) s
                   WHERE (SELECT free FROM keys)),
@@ -342,9 +343,8 @@ export class MissionService {
                -- no ON CONFLICT, so every key of a written batch is new.
                k AS (
                  INSERT INTO idempotency_keys (user_id, key, request_hash, resource_id, status_code, response)
-                 SELECT t.backer_id, ik.idem_key, ik.idem_hash, t.pledge_id, 201, ik.response
-                   FROM t JOIN unnest($13::text[], $14::text[], $15::jsonb[]) WITH ORDINALITY AS ik(idem_key, idem_hash, response, n) ON ik.n = t.n, held
-                  WHERE ik.idem_key IS NOT NULL)
+                 SELECT t.backer_id, t.idem_key, t.idem_hash, t.pledge_id, 201, t.response
+                   FROM t, held WHERE t.idem_key IS NOT NULL)
                SELECT (SELECT n FROM held) AS held`,
         values: [
           col('missionId'),

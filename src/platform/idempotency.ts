@@ -30,14 +30,20 @@ export function idempotencyKeyOf(req: FastifyRequest, userId: string): Idempoten
   return { userId, key, hash: createHash('sha256').update(canonical).digest('hex') };
 }
 
+/** Advisory-lock class of idempotency keys (the two-key space). */
+const KEY_LOCK_CLASS = 72_203;
+
 /**
- * Advisory-lock class of idempotency keys (the two-key space), keyed on
- * hashtext(user id || ':' || key). Whoever writes a key row takes it first,
- * before any other lock: a transaction that claims a key waits for it here,
+ * The arguments of a key's advisory lock, as SQL, for the user id (a uuid)
+ * and key expressions given. Whoever writes a key row takes this lock first,
+ * before any other: a transaction that claims a key waits for it here,
  * holding nothing yet, and a batch of pledges only tries it and gives up
  * (holdMany), so two writers of one key never wait for each other in a cycle.
+ * @example `SELECT pg_advisory_xact_lock(${keyLock('$1::uuid', '$2::text')})`
  */
-export const KEY_LOCK_CLASS = 72_203;
+export function keyLock(userId: string, key: string): string {
+  return `${KEY_LOCK_CLASS}, hashtext(${userId}::text || ':' || ${key})`;
+}
 
 /**
  * Claims an idempotency key inside the caller's transaction. A concurrent
@@ -47,7 +53,7 @@ export const KEY_LOCK_CLASS = 72_203;
 export async function claimKey(c: Queryable, k: IdempotencyKey): Promise<Claim> {
   const ins = await c.query(
     `INSERT INTO idempotency_keys (user_id, key, request_hash)
-     SELECT $1::uuid, $2::text, $3::text FROM (SELECT pg_advisory_xact_lock(${KEY_LOCK_CLASS}, hashtext($1::uuid::text || ':' || $2::text))) AS lock
+     SELECT $1::uuid, $2::text, $3::text FROM (SELECT pg_advisory_xact_lock(${keyLock('$1::uuid', '$2::text')})) AS lock
      ON CONFLICT DO NOTHING`,
     [k.userId, k.key, k.hash],
   );
