@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -56,6 +57,14 @@ const envSchema = z.object({
   // Pledges settled per transaction; small batches make crash tests reach the
   // between-batches point with a few hundred pledges.
   SETTLEMENT_BATCH_SIZE: integer(1, 100000).default(5000),
+  // Proxies whose X-Forwarded-For/-Proto are believed (addresses or CIDRs).
+  TRUST_PROXY: z
+    .string()
+    .transform((v) => v.split(',').map((a) => a.trim()).filter(Boolean))
+    .pipe(z.array(z.string().refine(isAddressOrCidr, { error: (i) => `${String(i.input)} is not an IP address or CIDR` })))
+    .optional(),
+  // Serve /metrics on this port only (the public PORT then answers 404 for it).
+  METRICS_PORT: port.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -105,6 +114,15 @@ function validSigningKeys(text: string): boolean {
     );
   };
   return keys.every(isKey) && new Set(keys.map((k: { kid: string }) => k.kid)).size === keys.length;
+}
+
+function isAddressOrCidr(value: string): boolean {
+  const [address, bits, ...rest] = value.split('/');
+  if (rest.length || !address) return false;
+  const family = isIP(address);
+  if (!family) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
 }
 
 /** True when this configuration runs the embedded PostgreSQL (no database URL given). */

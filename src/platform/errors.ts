@@ -10,6 +10,7 @@ export const ERROR_CATALOGUE = {
   UNAUTHENTICATED: { status: 401, title: 'Authentication is required' },
   INVALID_CREDENTIALS: { status: 401, title: 'Email or password is wrong' },
   INVALID_REFRESH_TOKEN: { status: 401, title: 'The refresh token is invalid or spent' },
+  INVALID_TOKEN: { status: 400, title: 'The token is unknown, used or expired' },
   INVALID_SIGNATURE: { status: 401, title: 'The signature does not match' },
   INSUFFICIENT_FUNDS: { status: 402, title: 'Not enough available cash' },
   INSUFFICIENT_POINTS: { status: 402, title: 'Not enough channel points' },
