@@ -1,27 +1,16 @@
 // The Pulumi program under deploy/iac, run offline with pulumi.runtime.setMocks
-// (its own package: runs only when `(cd deploy/iac && npm ci)` has been done;
-// skipped loudly otherwise, and a failure in CI). Checks the network and the
+// (its own package, a workspace of the root: the root's `npm ci` installs it). Checks the network and the
 // cluster as data: three zones, a NAT gateway per zone, nodes and databases
 // in private subnets, a private API endpoint, access entries, the 9443
 // webhook rule, the Load Balancer Controller's role, and that nothing but the
 // load balancer and an allow-listed bastion faces the internet.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEPLOY, IN_CI } from './support.ts';
+import { DEPLOY } from './support.ts';
 
 const IAC = path.join(DEPLOY, 'iac');
-const installed = existsSync(path.join(IAC, 'node_modules/@pulumi/pulumi'));
-if (!installed) {
-  if (IN_CI)
-    throw new Error(
-      'deploy/iac has no node_modules: CI must run `(cd deploy/iac && npm ci)` first',
-    );
-  process.stderr.write(
-    '\n  ⚠️  SKIPPED: the IaC tests need `(cd deploy/iac && npm ci)` (Pulumi is its own package)\n\n',
-  );
-}
 
 interface Resource {
   type: string;
@@ -57,7 +46,7 @@ async function run(args: typeof ARGS): Promise<Run> {
   return runPlatform(args);
 }
 
-describe.skipIf(!installed)('the AWS platform (Pulumi, mocked)', () => {
+describe('the AWS platform (Pulumi, mocked)', () => {
   let prod: Run;
   beforeAll(async () => {
     prod = await run(ARGS);

@@ -6,7 +6,7 @@
 // reports every field the schema does not know, at any depth.
 import path from 'node:path';
 import ts from 'typescript';
-import { modelModule, REPO_ROOT, type K8sObject } from './support.ts';
+import { modelModule, modelView, REPO_ROOT, type K8sObject } from './support.ts';
 
 export interface StrictProblem {
   index: number;
@@ -19,7 +19,8 @@ export function strictCheck(objects: K8sObject[]): StrictProblem[] {
   const imports = new Map<string, string>();
   const lines: string[] = [];
   const starts: number[] = [];
-  objects.forEach((obj, i) => {
+  objects.forEach((original, i) => {
+    const obj = modelView(original).obj;
     const module = modelModule(obj);
     let alias = imports.get(module);
     if (!alias) {

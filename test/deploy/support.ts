@@ -101,8 +101,42 @@ export function modelModule(obj: Pick<K8sObject, 'apiVersion' | 'kind'>): string
   return `${pkg}/${obj.apiVersion}/${obj.kind}`;
 }
 
+/**
+ * The object as the model packages can check it. The newest model packages
+ * that run on Node 20 (engines >= 14; their successors need Node 22) predate
+ * two API changes the manifests use. Each is bridged narrowly and checked here:
+ * - `external-secrets.io/v1` is `v1beta1` promoted without schema changes
+ *   (External Secrets 0.17): it is validated with the v1beta1 model, and the
+ *   AWS provider's `prefix` (newer than that model) must be a path ending in `/`;
+ * - Kyverno >= 1.13 puts `failureAction` on each rule's `validate`: it must be
+ *   `Enforce` or `Audit`, and is removed before the model sees the rule.
+ */
+export function modelView(obj: K8sObject): { obj: K8sObject; problem?: string } {
+  if (obj.apiVersion === 'external-secrets.io/v1') {
+    const view = structuredClone({ ...obj, apiVersion: 'external-secrets.io/v1beta1' });
+    const aws = view.spec?.provider?.aws as { prefix?: unknown } | undefined;
+    if (!aws || !('prefix' in aws)) return { obj: view };
+    const ok = typeof aws.prefix === 'string' && /^[\w./-]+\/$/.test(aws.prefix);
+    delete aws.prefix;
+    return { obj: view, problem: ok ? undefined : 'spec.provider.aws.prefix must be a key path ending in /' };
+  }
+  if (!obj.apiVersion.startsWith('kyverno.io/') || !Array.isArray(obj.spec?.rules)) return { obj };
+  const view = structuredClone(obj);
+  let problem: string | undefined;
+  for (const rule of view.spec.rules as { name?: string; validate?: { failureAction?: unknown } }[]) {
+    if (!rule.validate || !('failureAction' in rule.validate)) continue;
+    if (rule.validate.failureAction !== 'Enforce' && rule.validate.failureAction !== 'Audit') {
+      problem = `rule ${rule.name}: validate.failureAction must be Enforce or Audit`;
+    }
+    delete rule.validate.failureAction;
+  }
+  return { obj: view, problem };
+}
+
 /** Validates one object with its kubernetes-models class; returns the error text or undefined. */
-export async function validateModel(obj: K8sObject): Promise<string | undefined> {
+export async function validateModel(original: K8sObject): Promise<string | undefined> {
+  const { obj, problem } = modelView(original);
+  if (problem) return problem;
   const mod = (await import(modelModule(obj))) as Record<
     string,
     new (data: unknown) => { validate(): void }
