@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../platform/errors.ts';
 import { problemResponses as problems, type App } from '../platform/http.ts';
+import { userText } from '../platform/schemas.ts';
 import type { Authenticator } from './http-auth.ts';
 import { REFRESH_TOKEN_TTL_DAYS, type IdentityService } from './service.ts';
 
@@ -19,13 +20,7 @@ const Password = z
   .refine((s) => chars(s) >= 10, 'must be at least 10 characters')
   .refine((s) => chars(s) <= 128, 'must be at most 128 characters')
   .meta({ minLength: 10, maxLength: 128 });
-const DisplayName = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .refine((s) => chars(s) <= 50, 'must be at most 50 characters')
-  .regex(NoControlChars, 'must not contain control characters')
-  .meta({ maxLength: 50 });
+const DisplayName = userText({ min: 1, max: 50 });
 // Login takes any string a registered address could be, but never control
 // characters (PostgreSQL text cannot even hold NUL).
 const LoginEmail = z.string().min(1).max(254).regex(NoControlChars, 'must not contain control characters');

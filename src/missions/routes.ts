@@ -3,7 +3,7 @@ import type { Authenticator } from '../identity/index.ts';
 import { AppError } from '../platform/errors.ts';
 import type { App } from '../platform/http.ts';
 import { idempotencyKeyOf } from '../platform/idempotency.ts';
-import { amount, NoBody, page, Pagination, problems, Uuid } from '../platform/schemas.ts';
+import { amount, NoBody, page, Pagination, problems, userText, Uuid } from '../platform/schemas.ts';
 import type { ChannelService } from './channels.ts';
 import { MISSION_STATES, type MissionService } from './service.ts';
 
@@ -11,12 +11,7 @@ export const AMOUNT_LIMIT = 10_000_000;
 const MAX_WINDOW = 604_800;
 
 const Handle = z.string().regex(/^[a-z0-9_]{3,24}$/, 'must be 3–24 characters of a-z, 0-9 and _');
-// Text must survive the database unchanged: PostgreSQL cannot store NUL, and a
-// lone UTF-16 surrogate would silently become U+FFFD.
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const wellFormed = (s: string) => !LONE_SURROGATE.test(s);
-const NOT_WELL_FORMED = 'must be well-formed Unicode text';
-const DisplayName = z.string().trim().min(1, 'must not be empty').max(50).regex(/^[^\p{Cc}]*$/u, 'must not contain control characters').refine(wellFormed, NOT_WELL_FORMED);
+const DisplayName = userText({ min: 1, max: 50 });
 
 const ChannelSchema = z.object({
   handle: z.string(),
@@ -75,8 +70,8 @@ export async function missionRoutes(app: App, channels: ChannelService, missions
     failureKeepBps: z.number().int().min(0).max(5000).optional(),
   });
   const missionBody = z.strictObject({
-    title: z.string().trim().min(1, 'must not be empty').max(100).regex(/^[^\p{Cc}]*$/u, 'must not contain control characters').refine(wellFormed, NOT_WELL_FORMED),
-    description: z.string().max(2000).refine((d) => !d.includes('\0'), 'must not contain NUL characters').refine(wellFormed, NOT_WELL_FORMED).optional(),
+    title: userText({ min: 1, max: 100 }),
+    description: userText({ max: 2000, multiline: true }).optional(),
     amount: amount(1, AMOUNT_LIMIT),
     durationSeconds: z.number().int().min(minWindowSeconds).max(MAX_WINDOW),
   });
