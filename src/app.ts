@@ -8,8 +8,9 @@ import { InProcessBus, type Bus } from './platform/bus.ts';
 import { createHttpServer, type App } from './platform/http.ts';
 import type { Logger } from './platform/log.ts';
 import { Metrics } from './platform/metrics.ts';
-import { OutboxRelay, type RelayHooks } from './platform/outbox.ts';
+import { enqueueEvent, OutboxRelay, type RelayHooks } from './platform/outbox.ts';
 import { createAuthenticator, IdentityClient, identityRoutes, IdentityService, internalIdentityRoutes, UserDirectory, type KeyRing } from './identity/index.ts';
+import { AuditAnchor } from './identity/audit-anchor.ts';
 import { NatsBus } from './platform/nats-bus.ts';
 import { webRoutes } from './platform/web.ts';
 import { ChannelService, LiveHub, type MissionRow, liveRoutes, MissionService, missionRoutes } from './missions/index.ts';
@@ -53,6 +54,8 @@ export interface MissionLink {
   settlement?: SettlementWorker;
   notifier?: Notifier;
   sweeper?: Sweeper;
+  /** Anchors the audit chain's head in the funding database (api role). */
+  auditAnchor?: AuditAnchor;
   /** Stops workers; the caller closes the HTTP server, pools and database. */
   stopWorkers(): Promise<void>;
 }
@@ -75,7 +78,7 @@ export async function createMissionLink(deps: AppDeps): Promise<MissionLink> {
   const bus = deps.bus ?? (config.NATS_URL ? new NatsBus(config.NATS_URL, logger, metrics.registry, `missionlink-${config.ROLES.join('+')}`) : new InProcessBus());
   readiness.bus = () => bus.ping();
 
-  const http = await createHttpServer({ logger, metrics, readiness, version: VERSION });
+  const http = await createHttpServer({ logger, metrics, readiness, version: VERSION, trustProxy: config.TRUST_PROXY, metricsPort: config.METRICS_PORT });
   const ml: MissionLink = { http, metrics, bus, stopWorkers: async () => {} };
   const funding = pools.funding;
 
@@ -85,12 +88,18 @@ export async function createMissionLink(deps: AppDeps): Promise<MissionLink> {
     metrics.watchFunding(funding);
   }
   const eventsCommitted = () => ml.relay?.poke();
-  const directory = pools.identity ? new UserDirectory(pools.identity) : undefined;
+  // With the keys it also composes verification links (for a notifier in this process).
+  const directory = pools.identity ? new UserDirectory(pools.identity, deps.keys) : undefined;
 
   if (has(config, 'api')) {
     if (!pools.identity || !funding || !deps.keys || !directory) throw new Error('the api role needs both databases and signing keys');
     const channels = new ChannelService(funding);
-    const identity = new IdentityService({ pool: pools.identity, keys: deps.keys, adminEmails: config.ADMIN_EMAILS, metrics, log: logger, channels });
+    // Verification mails are asked for through the funding outbox (the notifier consumes the event).
+    const outbox = async (topic: string, key: string, payload: Record<string, unknown>) => {
+      await enqueueEvent(funding, topic, key, payload);
+      eventsCommitted();
+    };
+    const identity = new IdentityService({ pool: pools.identity, keys: deps.keys, adminEmails: config.ADMIN_EMAILS, metrics, log: logger, channels, outbox });
     const auth = createAuthenticator(identity);
     const wallet = new WalletService(funding, logger, metrics);
     const secret = deps.paymentWebhookSecret ?? config.PAYMENT_WEBHOOK_SECRET;
@@ -112,6 +121,8 @@ export async function createMissionLink(deps: AppDeps): Promise<MissionLink> {
     });
     const live = new LiveHub({ pool: funding, bus, log: logger, registry: metrics.registry });
     live.subscribe();
+    // The audit key (this process appends with it), and the job that anchors the chain every few seconds.
+    ml.auditAnchor = await AuditAnchor.open({ identity: pools.identity, funding, config, log: logger });
     await identityRoutes(http, identity, auth);
     await internalIdentityRoutes(http, deps.keys, directory);
     // Old failed-login windows are pruned hourly by every api process (cheap, idempotent).
@@ -159,12 +170,14 @@ export async function createMissionLink(deps: AppDeps): Promise<MissionLink> {
   await http.ready();
   if (deps.startWorkers !== false) {
     ml.relay?.start();
+    ml.auditAnchor?.start();
     ml.settlement?.start();
     ml.notifier?.start();
     ml.sweeper?.start();
     await ml.live?.start();
   }
   ml.stopWorkers = async () => {
+    await ml.auditAnchor?.stop();
     await ml.live?.stop();
     await ml.sweeper?.stop();
     await ml.relay?.stop();

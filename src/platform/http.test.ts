@@ -131,10 +131,10 @@ describe('request bodies', () => {
 });
 
 describe('errors', () => {
-  it('answers 404 problem+json for an unknown route or method', async () => {
+  it('answers 404 problem+json for an unknown route, 405 for a method a known one does not serve (contract 1.1)', async () => {
     expectProblem(await t.ml.http.inject({ method: 'GET', url: '/api/v1/nope' }), 404, 'NOT_FOUND');
-    expectProblem(await t.ml.http.inject({ method: 'GET', url: '/api/v1/auth/login' }), 404, 'NOT_FOUND');
-    expectProblem(await t.ml.http.inject({ method: 'DELETE', url: '/api/v1/me' }), 404, 'NOT_FOUND');
+    expectProblem(await t.ml.http.inject({ method: 'GET', url: '/api/v1/auth/login' }), 405, 'METHOD_NOT_ALLOWED');
+    expectProblem(await t.ml.http.inject({ method: 'DELETE', url: '/api/v1/me' }), 405, 'METHOD_NOT_ALLOWED');
     expectProblem(await t.ml.http.inject({ method: 'POST', url: '/nope?x=1', payload: {} }), 404, 'NOT_FOUND');
   });
 

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import FindMyWay from 'find-my-way';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -40,7 +43,15 @@ export interface HttpOptions {
   /** Each check throws or rejects when its dependency does not answer. */
   readiness: Record<string, () => Promise<unknown>>;
   version: string;
+  /** Proxies (addresses or CIDRs) whose X-Forwarded-For/-Proto are believed; none by default. */
+  trustProxy?: string[];
+  /** Serve /metrics only on this port (same host); the main port then answers 404 for it. */
+  metricsPort?: number;
 }
+
+/** Headers of every answer that is not the web app's: never cached, never sniffed. */
+const API_HEADERS = { 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' };
+const HSTS = 'max-age=31536000; includeSubDomains';
 
 const PROBLEM_MEDIA_TYPE = 'application/problem+json';
 const PROBLEM_CONTENT_TYPE = `${PROBLEM_MEDIA_TYPE}; charset=utf-8`;
@@ -52,7 +63,7 @@ export function sendProblem(
   errors?: FieldError[],
 ): FastifyReply {
   const body = problemOf(code, detail, errors);
-  return reply.code(body.status).type(PROBLEM_CONTENT_TYPE).serializer(JSON.stringify).send(body);
+  return reply.code(body.status).headers(API_HEADERS).type(PROBLEM_CONTENT_TYPE).serializer(JSON.stringify).send(body);
 }
 
 type ValidationItem = { keyword?: string; instancePath?: string; message?: string; params?: { keys?: unknown[] } };
@@ -103,6 +114,10 @@ export function problemResponses(...statuses: number[]) {
 export async function createHttpServer(opts: HttpOptions): Promise<App> {
   const app = Fastify({
     loggerInstance: opts.logger,
+    // Behind the Gateway every client shares the proxy's address: only a
+    // trusted peer's X-Forwarded-For/-Proto say who the client is (login
+    // throttling, stream limits) and whether it used https (HSTS, Secure cookies).
+    trustProxy: opts.trustProxy?.length ? opts.trustProxy : false,
     // One line per request is logged by our onResponse hook instead.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
@@ -160,6 +175,9 @@ export async function createHttpServer(opts: HttpOptions): Promise<App> {
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    if (req.protocol === 'https') reply.header('strict-transport-security', HSTS);
+    // The web app's routes set their own caching; everything else is API.
+    if (!isWebPath(req.url)) reply.headers(API_HEADERS);
   });
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
@@ -200,7 +218,32 @@ export async function createHttpServer(opts: HttpOptions): Promise<App> {
     return sendProblem(reply, 'INTERNAL', 'An unexpected error occurred; it has been logged');
   });
 
-  app.setNotFoundHandler((req, reply) => sendProblem(reply, 'NOT_FOUND', `No route for ${req.method} ${req.url.split('?')[0]}`));
+  // A known path asked with a method it does not serve is a 405 with Allow.
+  // Fastify's router answers both with the not-found handler, so a second
+  // router holding the same paths tells which methods a path has.
+  const known = FindMyWay({ ignoreTrailingSlash: true, maxParamLength: 100 });
+  const methods = new Map<string, Set<string>>();
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      let set = methods.get(route.url);
+      if (!set) {
+        set = new Set();
+        methods.set(route.url, set);
+        known.on('GET', route.url, () => undefined, { url: route.url });
+      }
+      set.add(method);
+    }
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const pathname = req.url.split('?')[0]!;
+    const found = known.find('GET', pathname);
+    const allowed = found ? methods.get((found.store as { url: string }).url) : undefined;
+    if (allowed && !allowed.has(req.method)) {
+      reply.header('allow', [...allowed].sort().join(', '));
+      return sendProblem(reply, 'METHOD_NOT_ALLOWED', `${pathname} answers ${[...allowed].sort().join(', ')}, not ${req.method}`);
+    }
+    return sendProblem(reply, 'NOT_FOUND', `No route for ${req.method} ${pathname}`);
+  });
 
   // A body schema that accepts "no body" is documented as an optional
   // requestBody (@fastify/swagger would always mark it required).
@@ -244,12 +287,57 @@ export async function createHttpServer(opts: HttpOptions): Promise<App> {
     );
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks });
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
-    reply.type(opts.metrics.registry.contentType);
-    return opts.metrics.registry.metrics();
-  });
+  if (opts.metricsPort === undefined) {
+    app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+      reply.type(opts.metrics.registry.contentType);
+      return opts.metrics.registry.metrics();
+    });
+  } else {
+    serveMetricsApart(app as unknown as App, opts.metrics, opts.metricsPort);
+  }
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => openApiDocument(app));
   return app as unknown as App;
+}
+
+/** The web app's own paths (they set their own caching and headers). */
+function isWebPath(url: string): boolean {
+  return !/^\/(api\/|healthz|readyz|metrics|\.well-known\/)/.test(url);
+}
+
+/**
+ * /metrics on a listener of its own (METRICS_PORT, on the main server's host),
+ * opened and closed with the main server: scraped inside the cluster, never
+ * routed through the public port.
+ */
+function serveMetricsApart(app: App, metrics: Metrics, port: number): void {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    metrics.registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store' }).end(text),
+      () => res.writeHead(500).end(),
+    );
+  });
+  server.on('connection', (socket) => socket.unref());
+  app.addHook('onListen', async () => {
+    const address = app.server.address();
+    const host = typeof address === 'object' && address ? address.address : '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    app.log.info({ port: (server.address() as AddressInfo).port }, 'metrics listening');
+  });
+  app.addHook('onClose', async () => {
+    if (!server.listening) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
 }
 
 /** The generated OpenAPI document, with the problem schema and error catalogue added. */
