@@ -1,7 +1,9 @@
 import type { ServerResponse } from 'node:http';
+import net from 'node:net';
 import client from 'prom-client';
 import type { Bus, BusEvent } from '../platform/bus.ts';
 import { tx, type Pool, type Queryable } from '../platform/db.ts';
+import { AppError } from '../platform/errors.ts';
 import type { Logger } from '../platform/log.ts';
 import { PollingLoop } from '../platform/loop.ts';
 import { poolsOfMany } from '../predictions/service.ts';
@@ -34,6 +36,47 @@ const HEARTBEAT_MS = 15_000;
 const REPLAY_PAGE = 5_000;
 /** How long a replaying client may take to read one page. */
 const REPLAY_DRAIN_MS = 30_000;
+/** Streams one client may hold open at once (contract 1.1: at most 50, at least 10). */
+const MAX_STREAMS_PER_ADDRESS = 50;
+/**
+ * Streams one process holds in all. Each costs a socket (a file descriptor)
+ * and some tens of KiB; beyond this a process answers 503 and clients or a
+ * load balancer try again, elsewhere or later.
+ */
+const MAX_STREAMS = 20_000;
+/** What a refused client is told to wait: slots free the moment streams close. */
+const STREAM_RETRY_AFTER_SECONDS = 5;
+
+/** One stream's place within the limits, given back (once) when it ends. */
+export interface StreamSlot {
+  release(): void;
+}
+
+/** The eight 16-bit groups of a valid IPv6 address (`::` and a trailing dotted IPv4 expanded). */
+function ipv6Groups(address: string): number[] {
+  const text = address
+    .split('%')[0]! // a zone id (fe80::1%eth0)
+    .replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_, a: string, b: string, c: string, d: string) => `${((+a << 8) | +b).toString(16)}:${((+c << 8) | +d).toString(16)}`);
+  const [head, tail] = text.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const zeros = tail === undefined ? [] : Array<string>(8 - left.length - right.length).fill('0');
+  return [...left, ...zeros, ...right].map((g) => parseInt(g, 16));
+}
+
+/**
+ * Whose streams these are, for the per-client limit: an IPv4 address (also
+ * when it comes IPv4-mapped, ::ffff:a.b.c.d), or the /64 of an IPv6 address —
+ * a single host or home network gets a whole /64, so counting single IPv6
+ * addresses would limit nothing.
+ * @example clientKey('::ffff:10.0.0.1') === '10.0.0.1'; clientKey('2001:db8::1') === '2001:db8:0:0::/64'
+ */
+export function clientKey(address: string): string {
+  if (!net.isIPv6(address)) return address;
+  const g = ipv6Groups(address);
+  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return [g[6]! >> 8, g[6]! & 255, g[7]! >> 8, g[7]! & 255].join('.');
+  return `${g.slice(0, 4).map((x) => x.toString(16)).join(':')}::/64`;
+}
 
 interface Subscriber {
   res: ServerResponse;
@@ -135,9 +178,32 @@ export class LiveHub {
   private readonly dropped: client.Counter;
   private readonly appending: Appending[] = [];
   private flushing: Promise<void> | null = null;
+  /** Streams admitted and not yet ended, in all and per client (see clientKey). */
+  private streams = 0;
+  private readonly streamsOf = new Map<string, number>();
+  private readonly maxStreams: number;
+  private readonly maxStreamsPerAddress: number;
 
-  constructor(private readonly deps: { pool: Pool; bus: Bus; log: Logger; registry: client.Registry; pollMs?: number; heartbeatMs?: number }) {
-    this.clients = new client.Gauge({ name: 'missionlink_sse_clients', help: 'Connected live-event clients', registers: [deps.registry] });
+  constructor(
+    private readonly deps: {
+      pool: Pool;
+      bus: Bus;
+      log: Logger;
+      registry: client.Registry;
+      pollMs?: number;
+      heartbeatMs?: number;
+      /** Streams this process holds in all (default 20,000); more answer 503 UNAVAILABLE. */
+      maxStreams?: number;
+      /** Streams one client address holds at once (default 50); more answer 429 RATE_LIMITED. */
+      maxStreamsPerAddress?: number;
+    },
+  ) {
+    this.maxStreams = deps.maxStreams ?? MAX_STREAMS;
+    this.maxStreamsPerAddress = deps.maxStreamsPerAddress ?? MAX_STREAMS_PER_ADDRESS;
+    for (const limit of [this.maxStreams, this.maxStreamsPerAddress]) {
+      if (!Number.isSafeInteger(limit) || limit < 1) throw new Error(`a stream limit must be a positive integer, not ${limit}`);
+    }
+    this.clients = new client.Gauge({ name: 'missionlink_sse_clients', help: 'Open live-event streams (connected clients)', registers: [deps.registry] });
     this.dropped = new client.Counter({ name: 'missionlink_sse_dropped_total', help: 'Live-event clients dropped for not reading', registers: [deps.registry] });
     this.loop = new PollingLoop('live tail', () => this.tail(), deps.log, deps.pollMs ?? 250);
   }
@@ -286,13 +352,53 @@ export class LiveHub {
   }
 
   /**
-   * Streams the events of one mission or channel to `res`, first replaying
-   * those after `lastEventId`.
+   * Takes a place for one more stream of the client at `address` (its
+   * `req.ip`), to hand to attach() in the same turn. Checked before anything
+   * is written, so a refusal is an ordinary problem+json answer.
+   * @throws AppError RATE_LIMITED when the client holds `maxStreamsPerAddress`
+   *   streams, UNAVAILABLE when this process holds `maxStreams`; both with Retry-After.
+   * @example const slot = hub.admit(req.ip); reply.hijack(); await hub.attach({ channel }, reply.raw, null, slot);
    */
-  async attach(scope: { missionId: string } | { channel: string }, res: ServerResponse, lastEventId: number | null): Promise<void> {
+  admit(address: string | undefined): StreamSlot {
+    const key = clientKey(address ?? 'unknown');
+    const held = this.streamsOf.get(key) ?? 0;
+    if (held >= this.maxStreamsPerAddress) {
+      throw new AppError('RATE_LIMITED', `At most ${this.maxStreamsPerAddress} live event streams may be open at once from one address; close one first`, {
+        retryAfterSeconds: STREAM_RETRY_AFTER_SECONDS,
+      });
+    }
+    if (this.streams >= this.maxStreams) {
+      throw new AppError('UNAVAILABLE', 'This server holds as many live event streams as it can; try again shortly', { retryAfterSeconds: STREAM_RETRY_AFTER_SECONDS });
+    }
+    this.streamsOf.set(key, held + 1);
+    this.streams++;
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        this.streams--;
+        const left = this.streamsOf.get(key)! - 1;
+        if (left === 0) this.streamsOf.delete(key);
+        else this.streamsOf.set(key, left);
+      },
+    };
+  }
+
+  /**
+   * Streams the events of one mission or channel to `res`, first replaying
+   * those after `lastEventId`. The stream's `slot` (from admit()) is given
+   * back the moment the stream ends.
+   */
+  async attach(scope: { missionId: string } | { channel: string }, res: ServerResponse, lastEventId: number | null, slot?: StreamSlot): Promise<void> {
     // A client that hung up while the route looked the mission up: its 'close'
     // has already fired, so it must not be registered (it would never leave).
-    if (res.destroyed || res.closed || !res.socket || res.socket.destroyed) return;
+    // (A request pipelined behind another on its connection has no socket yet,
+    // and its response never closes: it is not served either.)
+    if (res.destroyed || res.closed || !res.socket || res.socket.destroyed) {
+      slot?.release();
+      return;
+    }
     const index = 'missionId' in scope ? this.byMission : this.byChannel;
     const key = 'missionId' in scope ? scope.missionId : scope.channel;
     const sub: Subscriber = { res, lastSeq: lastEventId ?? this.lastSeq, queued: lastEventId !== null ? [] : null, round: this.round };
@@ -311,6 +417,7 @@ export class LiveHub {
       set!.delete(sub);
       if (set!.size === 0) index.delete(key);
       this.clients.dec();
+      slot?.release();
     });
     if (lastEventId !== null) {
       const column = 'missionId' in scope ? 'mission_id' : 'channel';
