@@ -98,16 +98,29 @@ async function main(argv: string[]): Promise<void> {
       const { prepareDatabases: prep } = await import('./platform/runtime.ts');
       const { openPool } = await import('./platform/db.ts');
       const { verifyAuditChain } = await import('./identity/audit.ts');
-      const { embedded, urls } = await prep(cfg, log, ['identity']);
-      const pool = openPool({ url: urls.identity!, name: 'audit' });
-      const result = await verifyAuditChain(pool);
-      await pool.end();
-      if (embedded) {
-        await embedded.server.stop();
-        await embedded.release();
+      const { loadAuditKey } = await import('./identity/audit-key.ts');
+      // The chain in the identity database, its anchors in the funding database.
+      const { embedded, urls } = await prep(cfg, log, ['identity', 'funding']);
+      const identity = openPool({ url: urls.identity!, name: 'audit' });
+      const funding = openPool({ url: urls.funding!, name: 'audit' });
+      try {
+        // The api processes' key (AUDIT_HMAC_KEY or DATA_DIR), never a new one.
+        const key = await loadAuditKey(cfg, { create: false }).catch((err: Error) => err);
+        if (key instanceof Error) {
+          process.stderr.write(`missionlink: ${key.message}\n`);
+          process.exitCode = 2;
+          return;
+        }
+        const result = await verifyAuditChain(identity, { funding, key });
+        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        process.exitCode = result.ok ? 0 : 1;
+      } finally {
+        await Promise.all([identity.end(), funding.end()]);
+        if (embedded) {
+          await embedded.server.stop();
+          await embedded.release();
+        }
       }
-      process.stdout.write(`${JSON.stringify(result)}\n`);
-      process.exitCode = result.ok ? 0 : 1;
       return;
     }
     default:

@@ -1,17 +1,23 @@
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../test/support/app.ts';
 import { superUrlFor } from '../../test/support/databases.ts';
 import { tx } from '../platform/db.ts';
 import { appendAudit, auditRowHash, verifyAuditChain } from './audit.ts';
+import { AUDIT_KEY_FILE, loadAuditKey, type AuditKey } from './audit-key.ts';
 
 let t: TestApp;
 // The database superuser on this file's identity database: what an intruder
 // with full database access could do, bypassing the app role's trigger.
 let su: pg.Client;
+// No AUDIT_HMAC_KEY here: the api generated the key into its DATA_DIR.
+let key: AuditKey;
 
 beforeAll(async () => {
   t = await createTestApp();
+  key = await loadAuditKey({ dataDir: t.dataDir }, { create: false });
   su = new pg.Client({ connectionString: superUrlFor(t.db.superUrl, t.db.names.identity) });
   await su.connect();
 });
@@ -33,6 +39,7 @@ interface Row {
   prev_hash: string;
   hash: string;
 }
+const verify = () => verifyAuditChain(t.db.pools.identity, { funding: t.db.pools.funding, key });
 const rows = async () => (await t.db.pools.identity.query<Row>('SELECT * FROM audit_log ORDER BY seq')).rows;
 
 /** Runs `tamper` as superuser with the append-only triggers off, then puts them back. */
@@ -81,8 +88,8 @@ describe('the security audit log', () => {
   });
 
   it('verifies as an unbroken chain', async () => {
-    const check = await verifyAuditChain(t.db.pools.identity);
-    expect(check).toEqual({ ok: true, entries: (await rows()).length });
+    const check = await verify();
+    expect(check).toMatchObject({ ok: true, entries: (await rows()).length, keyedFrom: 1 });
     const log = await rows();
     expect(log[0]!.prev_hash).toBe('0'.repeat(64));
     for (let i = 1; i < log.length; i++) expect(log[i]!.prev_hash).toBe(log[i - 1]!.hash);
@@ -92,7 +99,7 @@ describe('the security audit log', () => {
     await Promise.all(
       Array.from({ length: 12 }, (_, i) => post('/api/v1/auth/login', { email: `c${i}@example.kr`, password: 'wrong password!' }, `192.0.2.${i}`)),
     );
-    const check = await verifyAuditChain(t.db.pools.identity);
+    const check = await verify();
     expect(check.ok).toBe(true);
     expect(check.entries).toBe((await rows()).length);
   });
@@ -113,11 +120,11 @@ describe('the security audit log', () => {
     const head = before.at(-1)!;
     const other = { seq: head.seq + 1, at: new Date(), action: 'logout', userId: null, ip: '198.51.100.3', details: {}, prevHash: head.hash };
     await pool.query('INSERT INTO audit_log (seq, at, action, user_id, ip, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
-      other.seq, other.at, other.action, other.userId, other.ip, '{}', other.prevHash, auditRowHash(other),
+      other.seq, other.at, other.action, other.userId, other.ip, '{}', other.prevHash, auditRowHash(other, key),
     ]);
     await Promise.all(Array.from({ length: 10 }, (_, i) => tx(pool, (c) => appendAudit(c, { action: 'logout', ip: `198.51.100.${10 + i}` }))));
-    const check = await verifyAuditChain(pool);
-    expect(check).toEqual({ ok: true, entries: before.length + 11 });
+    const check = await verify();
+    expect(check).toMatchObject({ ok: true, entries: before.length + 11 });
   });
 
   it('refuses UPDATE, DELETE and TRUNCATE from the app role (no privilege; the trigger is the second wall)', async () => {
@@ -126,16 +133,16 @@ describe('the security audit log', () => {
     await expect(pool.query('DELETE FROM audit_log WHERE seq = 2')).rejects.toThrow(/permission denied/);
     await expect(pool.query('TRUNCATE audit_log')).rejects.toThrow(/permission denied/);
     await expect(pool.query('ALTER TABLE audit_log DISABLE TRIGGER USER')).rejects.toThrow(/must be owner/);
-    expect((await verifyAuditChain(pool)).ok).toBe(true);
+    expect((await verify()).ok).toBe(true);
   });
 
   it('detects an edited row, at that row', async () => {
     const before = (await rows())[2]!;
     await asIntruder((c) => c.query(`UPDATE audit_log SET ip = '10.9.9.9' WHERE seq = 3`));
-    expect(await verifyAuditChain(t.db.pools.identity)).toMatchObject({ ok: false, brokenAt: 3, reason: 'content changed' });
+    expect(await verify()).toMatchObject({ ok: false, brokenAt: 3, reason: 'content changed' });
     // put back exactly as it was: the chain verifies again, so the check is about content
     await asIntruder((c) => c.query('UPDATE audit_log SET ip = $1 WHERE seq = 3', [before.ip]));
-    expect((await verifyAuditChain(t.db.pools.identity)).ok).toBe(true);
+    expect((await verify()).ok).toBe(true);
   });
 
   it.each([
@@ -147,7 +154,7 @@ describe('the security audit log', () => {
     const seq = 5;
     const before = (await su.query('SELECT * FROM audit_log WHERE seq = $1', [seq])).rows[0];
     await asIntruder((c) => c.query(`UPDATE audit_log SET ${set} WHERE seq = $1`, [seq]));
-    expect(await verifyAuditChain(t.db.pools.identity)).toMatchObject({ ok: false, brokenAt: seq });
+    expect(await verify()).toMatchObject({ ok: false, brokenAt: seq });
     await asIntruder((c) =>
       c.query('UPDATE audit_log SET action = $2, user_id = $3, at = $4, details = $5 WHERE seq = $1', [
         seq,
@@ -157,27 +164,27 @@ describe('the security audit log', () => {
         before.details,
       ]),
     );
-    expect((await verifyAuditChain(t.db.pools.identity)).ok).toBe(true);
+    expect((await verify()).ok).toBe(true);
   });
 
   it('detects a row whose hash was replaced, at that row', async () => {
     const before = (await rows())[5]!;
     await asIntruder((c) => c.query(`UPDATE audit_log SET hash = repeat('a', 64) WHERE seq = 6`));
-    expect(await verifyAuditChain(t.db.pools.identity)).toMatchObject({ ok: false, brokenAt: 6 });
+    expect(await verify()).toMatchObject({ ok: false, brokenAt: 6 });
     await asIntruder((c) => c.query('UPDATE audit_log SET hash = $1 WHERE seq = 6', [before.hash]));
-    expect((await verifyAuditChain(t.db.pools.identity)).ok).toBe(true);
+    expect((await verify()).ok).toBe(true);
   });
 
   it('detects a deleted row, at its place', async () => {
     const gone = (await rows())[3]!;
     await asIntruder((c) => c.query('DELETE FROM audit_log WHERE seq = 4'));
-    expect(await verifyAuditChain(t.db.pools.identity)).toMatchObject({ ok: false, brokenAt: 4, reason: 'missing entry' });
+    expect(await verify()).toMatchObject({ ok: false, brokenAt: 4, reason: 'missing entry' });
     await asIntruder((c) =>
       c.query('INSERT INTO audit_log (seq, at, action, user_id, ip, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
         gone.seq, gone.at, gone.action, gone.user_id, gone.ip, gone.details, gone.prev_hash, gone.hash,
       ]),
     );
-    expect((await verifyAuditChain(t.db.pools.identity)).ok).toBe(true);
+    expect((await verify()).ok).toBe(true);
   });
 
   it('detects a deleted row whose successors were renumbered to close the gap', async () => {
@@ -188,7 +195,7 @@ describe('the security audit log', () => {
       await c.query('UPDATE audit_log SET seq = seq + 1000000 WHERE seq > 2');
       await c.query('UPDATE audit_log SET seq = seq - 1000001 WHERE seq > 1000000');
     });
-    expect(await verifyAuditChain(t.db.pools.identity)).toMatchObject({ ok: false, brokenAt: 2 });
+    expect(await verify()).toMatchObject({ ok: false, brokenAt: 2 });
     await asIntruder(async (c) => {
       await c.query('DELETE FROM audit_log');
       for (const r of log) {
@@ -197,7 +204,7 @@ describe('the security audit log', () => {
         ]);
       }
     });
-    expect((await verifyAuditChain(t.db.pools.identity)).ok).toBe(true);
+    expect((await verify()).ok).toBe(true);
   });
 
   it('detects two rows swapped', async () => {
@@ -207,7 +214,7 @@ describe('the security audit log', () => {
       await c.query('UPDATE audit_log SET seq = 8 WHERE seq = 1000007');
       await c.query('UPDATE audit_log SET seq = 7 WHERE seq = 1000008');
     });
-    expect(await verifyAuditChain(t.db.pools.identity)).toMatchObject({ ok: false, brokenAt: 7 });
+    expect(await verify()).toMatchObject({ ok: false, brokenAt: 7 });
     await asIntruder(async (c) => {
       await c.query('DELETE FROM audit_log WHERE seq IN (7, 8)');
       for (const r of log.filter((r) => r.seq === 7 || r.seq === 8)) {
@@ -216,7 +223,25 @@ describe('the security audit log', () => {
         ]);
       }
     });
-    expect((await verifyAuditChain(t.db.pools.identity)).ok).toBe(true);
+    expect((await verify()).ok).toBe(true);
+  });
+
+  it('keys the chain with a secret generated once into DATA_DIR (0600), outside the database', async () => {
+    const file = path.join(t.dataDir, AUDIT_KEY_FILE);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect((await loadAuditKey({ dataDir: t.dataDir })).id).toBe(key.id);
+    const log = await rows();
+    expect(log[0]!.hash).toBe(auditRowHash({ ...log[0]!, userId: log[0]!.user_id, prevHash: log[0]!.prev_hash }, key));
+    // the key never shows in what gets logged or printed
+    const secret = (await readFile(file, 'utf8')).trim();
+    expect(secret.length).toBeGreaterThanOrEqual(32);
+    expect(`${JSON.stringify(key)} ${String(key)}`).not.toContain(secret);
+  });
+
+  it('is anchored by the api process (the anchor job is wired in)', async () => {
+    expect(t.ml.auditAnchor).toBeDefined();
+    expect(await t.ml.auditAnchor!.anchorNow()).toMatchObject({ anchored: true, entries: (await rows()).length });
+    expect(await verify()).toMatchObject({ ok: true, unanchored: 0 });
   });
 
   it('keeps chaining after a verified state (new rows link to the old head)', async () => {
@@ -224,6 +249,6 @@ describe('the security audit log', () => {
     await post('/api/v1/auth/login', { email: 'after@example.kr', password: 'wrong password!' }, '192.0.2.200');
     const next = (await rows()).at(-1)!;
     expect(next).toMatchObject({ seq: head.seq + 1, prev_hash: head.hash });
-    expect((await verifyAuditChain(t.db.pools.identity)).ok).toBe(true);
+    expect((await verify()).ok).toBe(true);
   });
 });

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { tx, type Pool, type Queryable } from '../platform/db.ts';
+import { anchorProblem, newestAnchor, type AuditProblem } from './audit-anchor.ts';
+import { appendKey, type AuditKey } from './audit-key.ts';
 
 export type AuditAction =
   | 'register'
@@ -33,11 +35,27 @@ function canonical(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-/** The hash of one entry, over its content and the previous entry's hash. */
-export function auditRowHash(r: { seq: number; at: Date; action: string; userId: string | null; ip: string | null; details: unknown; prevHash: string }) {
-  return createHash('sha256')
-    .update(canonical([r.seq, r.at.toISOString(), r.action, r.userId, r.ip, r.details, r.prevHash]))
-    .digest('hex');
+type HashInput = { seq: number; at: Date; action: string; userId: string | null; ip: string | null; details: unknown; prevHash: string };
+
+const entryText = (r: HashInput) => canonical([r.seq, r.at.toISOString(), r.action, r.userId, r.ip, r.details, r.prevHash]);
+
+/**
+ * The hash of one entry, over its content and the previous entry's hash:
+ * an HMAC-SHA-256 under the audit key, which the identity database's owner
+ * does not hold, so an edited entry cannot be given a hash that verifies.
+ */
+export function auditRowHash(r: HashInput, key: AuditKey) {
+  return key.entryMac(entryText(r));
+}
+
+/**
+ * The hash rule of entries written before the chain was keyed (plain
+ * SHA-256, anyone can recompute it): entries below the switch-over point
+ * (audit_chain.keyed_from, migrations/identity/0006) keep it. The first keyed
+ * entry's MAC covers their head, and the anchors pin the switch-over point.
+ */
+export function legacyAuditRowHash(r: HashInput) {
+  return createHash('sha256').update(entryText(r)).digest('hex');
 }
 
 /**
@@ -87,7 +105,8 @@ const NO_RIDER: AuditRider = { name: 'none', text: 'SELECT seq FROM entry', valu
  * number free. After reading the end under the lock, the lock is held already.
  */
 function appendStatement(row: AuditRow, rider: AuditRider, atRememberedEnd: boolean) {
-  const hash = auditRowHash(row);
+  // Computed here, in the app: keying the chain adds no round trip to a login.
+  const hash = auditRowHash(row, appendKey());
   const guard = atRememberedEnd
     ? `WHERE EXISTS (SELECT 1 FROM audit_log WHERE seq = $1::bigint - 1 AND hash = $7::text)
        ON CONFLICT (seq) DO NOTHING`
@@ -158,25 +177,86 @@ export async function appendAuditNow(pool: Pool, entry: AuditEntry, rider: Audit
 export interface AuditCheck {
   ok: boolean;
   entries: number;
-  /** First sequence number whose row or link does not verify. */
+  /** The first entry hashed with the key; those before keep plain SHA-256 (written before the switch). */
+  keyedFrom: number;
+  /** The newest anchor in the funding database: every entry up to it is proven present and unchanged. */
+  anchor: { entries: number; at: string } | null;
+  /** Entries after the newest anchor: checked as strictly, but their removal would go unseen. */
+  unanchored: number;
+  /** First sequence number whose row, link or anchor does not verify. */
   brokenAt?: number;
-  reason?: string;
+  reason?: AuditProblem;
+  detail?: string;
 }
 
-/** Recomputes the whole chain; any edited, removed or reordered row is reported. */
-export async function verifyAuditChain(pool: Pool): Promise<AuditCheck> {
-  const { rows } = await pool.query<{
-    seq: number; at: Date; action: string; user_id: string | null; ip: string | null; details: unknown; prev_hash: string; hash: string;
-  }>('SELECT seq, at, action, user_id, ip, details, prev_hash, hash FROM audit_log ORDER BY seq');
+type LogRow = { seq: number; at: Date; action: string; user_id: string | null; ip: string | null; details: unknown; prev_hash: string; hash: string };
+
+/** Rows are read a page at a time: the log can be long. */
+const VERIFY_PAGE = 5_000;
+
+/**
+ * Recomputes the whole chain with the audit key and holds it against the
+ * newest anchor (funding database). Reports any edited, removed, reordered
+ * or re-hashed entry (plain SHA-256 or another key), a chain shorter than
+ * its anchor (tail removed), a moved switch-over point, and anchors not made
+ * with this key.
+ * @example const report = await verifyAuditChain(identityPool, { funding: fundingPool, key: await loadAuditKey(config, { create: false }) });
+ */
+export async function verifyAuditChain(identity: Pool, opts: { funding: Pool; key: AuditKey }): Promise<AuditCheck> {
+  const { key } = opts;
+  const anchor = await newestAnchor(opts.funding);
+  const declared = (await identity.query<{ keyed_from: number }>('SELECT keyed_from FROM audit_chain')).rows[0]?.keyed_from;
+  // The anchors pin the switch-over point; without any, the database's own word (or, lacking that, the strictest: 1).
+  const keyedFrom = anchor?.keyedFrom ?? declared ?? 1;
+  let problem: { brokenAt?: number; reason: AuditProblem; detail?: string } | undefined;
+  if (anchor) problem = anchorProblem(anchor, key);
+  if (!problem && anchor && declared !== anchor.keyedFrom) {
+    problem = { reason: 'switch-over point moved', detail: `the anchors say keyed hashes start at entry ${anchor.keyedFrom}, the identity database says ${declared ?? 'nothing'}` };
+  }
+
+  let entries = 0;
   let prevHash = GENESIS;
   let expectedSeq = 1;
-  for (const r of rows) {
-    if (r.seq !== expectedSeq) return { ok: false, entries: rows.length, brokenAt: expectedSeq, reason: 'missing entry' };
-    if (r.prev_hash !== prevHash) return { ok: false, entries: rows.length, brokenAt: r.seq, reason: 'broken link' };
-    const h = auditRowHash({ seq: r.seq, at: r.at, action: r.action, userId: r.user_id, ip: r.ip, details: r.details, prevHash: r.prev_hash });
-    if (h !== r.hash) return { ok: false, entries: rows.length, brokenAt: r.seq, reason: 'content changed' };
-    prevHash = r.hash;
-    expectedSeq++;
+  for (let after = 0; ; ) {
+    const { rows } = await identity.query<LogRow>(
+      'SELECT seq, at, action, user_id, ip, details, prev_hash, hash FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2',
+      [after, VERIFY_PAGE],
+    );
+    for (const r of rows) {
+      entries++;
+      if (!problem) problem = checkEntry(r, { expectedSeq, prevHash, keyedFrom, key, anchor });
+      prevHash = r.hash;
+      expectedSeq = r.seq + 1;
+    }
+    if (rows.length < VERIFY_PAGE) break;
+    after = rows.at(-1)!.seq;
   }
-  return { ok: true, entries: rows.length };
+  if (!problem && anchor && expectedSeq - 1 < anchor.entries) {
+    problem = { brokenAt: expectedSeq, reason: 'tail removed', detail: `the newest anchor (${anchor.at.toISOString()}) counts ${anchor.entries} entries, the log ends at ${expectedSeq - 1}` };
+  }
+  return {
+    ok: !problem,
+    entries,
+    keyedFrom,
+    anchor: anchor && { entries: anchor.entries, at: anchor.at.toISOString() },
+    unanchored: Math.max(0, entries - (anchor?.entries ?? 0)),
+    ...problem,
+  };
+}
+
+/** The problem with one entry, given what precedes it, if any. */
+function checkEntry(
+  r: LogRow,
+  ctx: { expectedSeq: number; prevHash: string; keyedFrom: number; key: AuditKey; anchor: { entries: number; head: string } | null },
+): { brokenAt: number; reason: AuditProblem } | undefined {
+  if (r.seq !== ctx.expectedSeq) return { brokenAt: ctx.expectedSeq, reason: 'missing entry' };
+  if (r.prev_hash !== ctx.prevHash) return { brokenAt: r.seq, reason: 'broken link' };
+  const input = { seq: r.seq, at: r.at, action: r.action, userId: r.user_id, ip: r.ip, details: r.details, prevHash: r.prev_hash };
+  if (r.seq < ctx.keyedFrom) {
+    if (legacyAuditRowHash(input) !== r.hash) return { brokenAt: r.seq, reason: 'content changed' };
+  } else if (auditRowHash(input, ctx.key) !== r.hash) {
+    return { brokenAt: r.seq, reason: legacyAuditRowHash(input) === r.hash ? 'hashed without the key' : 'content changed' };
+  }
+  if (ctx.anchor && r.seq === ctx.anchor.entries && r.hash !== ctx.anchor.head) return { brokenAt: r.seq, reason: 'anchor mismatch' };
+  return undefined;
 }

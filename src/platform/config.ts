@@ -45,6 +45,8 @@ const envSchema = z.object({
   ROLES: roles.default(['api', 'settlement', 'notifier', 'sweeper']),
   SIGNING_KEYS: z.string().optional(),
   PAYMENT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  // Keys the security audit chain; every api process of a deployment must share it.
+  AUDIT_HMAC_KEY: z.string().trim().min(32, 'must be at least 32 characters').optional(),
   SMTP_URL: z
     .string()
     .refine((v) => /^smtps?:\/\//.test(v), 'must be an smtp:// or smtps:// URL')
