@@ -61,9 +61,9 @@ interface Stream {
  * Opens an event stream from the local address `from`: resolves with the
  * status once the stream is open, or with the whole problem of a refusal.
  */
-function open(url: string, from = '127.0.0.1'): Promise<Stream> {
+function open(url: string, from = '127.0.0.1', headers: Record<string, string> = {}): Promise<Stream> {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { localAddress: from, agent: false, headers: { accept: 'text/event-stream' } }, (res) => {
+    const req = http.get(url, { localAddress: from, agent: false, headers: { accept: 'text/event-stream', ...headers } }, (res) => {
       const close = () => {
         req.destroy();
         res.destroy();
@@ -242,24 +242,57 @@ describe('client addresses', () => {
   });
 });
 
+/** An api server of its own (the live routes only, on the test's database and bus), with hub and HTTP options of its own. */
+async function liveServer(hubOptions: { maxStreams?: number }, trustProxy?: string[]) {
+  const metrics = new Metrics();
+  const app = await createHttpServer({ logger: createLogger('silent'), metrics, readiness: {}, version: 'test', trustProxy });
+  const hub = new LiveHub({ pool: t.db.pools.funding, bus: t.ml.bus, log: createLogger('silent'), registry: metrics.registry, ...hubOptions });
+  await liveRoutes(app, hub, t.ml.missions!, t.ml.channels!);
+  await hub.start();
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return {
+    app,
+    url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
+    async close() {
+      await hub.stop();
+      await app.close();
+    },
+  };
+}
+
+describe('behind a trusted proxy (TRUST_PROXY)', () => {
+  let proxied: Awaited<ReturnType<typeof liveServer>>;
+  beforeAll(async () => {
+    proxied = await liveServer({}, ['127.0.0.1']);
+  });
+  afterAll(async () => proxied?.close());
+
+  it('counts each forwarded client by its own address, and only from the trusted peer', async () => {
+    const url = `${proxied.url}/api/v1/channels/${HANDLE}/events`;
+    const via = (client: string, from = '127.0.0.1') => open(url, from, { 'x-forwarded-for': client });
+    const first = await Promise.all(Array.from({ length: PER_ADDRESS }, () => via('203.0.113.1')));
+    expect(first.every((s) => s.status === 200)).toBe(true);
+    expectRefused(await via('203.0.113.1'), 429, 'RATE_LIMITED');
+    expect((await via('203.0.113.2')).status).toBe(200);
+    expect((await open(url)).status).toBe(200); // the proxy itself is a client too
+
+    // An untrusted peer cannot spread its streams over made-up addresses.
+    const spoofed = await Promise.all(Array.from({ length: PER_ADDRESS }, (_, i) => via(`198.51.100.${i + 1}`, '127.0.0.12')));
+    expect(spoofed.every((s) => s.status === 200)).toBe(true);
+    expectRefused(await via('198.51.100.200', '127.0.0.12'), 429, 'RATE_LIMITED');
+  });
+});
+
 describe('streams per process', () => {
   let app: App;
-  let hub: LiveHub;
   let small: string;
+  let server: Awaited<ReturnType<typeof liveServer>>;
 
   beforeAll(async () => {
-    const metrics = new Metrics();
-    app = await createHttpServer({ logger: createLogger('silent'), metrics, readiness: {}, version: 'test' });
-    hub = new LiveHub({ pool: t.db.pools.funding, bus: t.ml.bus, log: createLogger('silent'), registry: metrics.registry, maxStreams: 3 });
-    await liveRoutes(app, hub, t.ml.missions!, t.ml.channels!);
-    await hub.start();
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    small = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    server = await liveServer({ maxStreams: 3 });
+    ({ app, url: small } = server);
   });
-  afterAll(async () => {
-    await hub?.stop();
-    await app?.close();
-  });
+  afterAll(async () => server?.close());
 
   it('holds at most maxStreams in all, answering 503 UNAVAILABLE with Retry-After beyond', async () => {
     const url = `${small}/api/v1/missions/${missionId}/events`;
