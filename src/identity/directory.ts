@@ -1,4 +1,6 @@
 import type { Pool } from '../platform/db.ts';
+import type { KeyRing } from './keys.ts';
+import { EmailVerifications, type VerificationMail } from './verification.ts';
 
 /**
  * Read-only lookups of users by id for other modules (display names for
@@ -7,8 +9,12 @@ import type { Pool } from '../platform/db.ts';
  */
 export class UserDirectory {
   private readonly cache = new Map<string, { email: string; displayName: string }>();
+  private readonly verifications: EmailVerifications;
 
-  constructor(private readonly pool: Pool) {}
+  /** `keys` compose verification links (a process without them cannot). */
+  constructor(private readonly pool: Pool, keys?: KeyRing) {
+    this.verifications = new EmailVerifications(pool, keys);
+  }
 
   async lookup(userId: string): Promise<{ email: string; displayName: string } | null> {
     const hit = this.cache.get(userId);
@@ -24,6 +30,11 @@ export class UserDirectory {
   /** The notifier's address book. */
   addressOf(userId: string) {
     return this.lookup(userId);
+  }
+
+  /** The notifier's verification mail: address and link, or null when that verification is no longer live. */
+  verificationMail(userId: string, verificationId: string): Promise<VerificationMail | null> {
+    return this.verifications.mailOf(userId, verificationId);
   }
 
   async displayNameOf(userId: string): Promise<string> {

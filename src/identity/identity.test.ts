@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../test/support/app.ts';
+import { mailboxOf, verifyEmail } from '../../test/support/mail.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -55,7 +56,7 @@ describe('register', () => {
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     const { user, ...rest } = res.json();
     expect(rest).toEqual({});
-    expect(Object.keys(user).sort()).toEqual(['createdAt', 'displayName', 'email', 'id']);
+    expect(Object.keys(user).sort()).toEqual(['createdAt', 'displayName', 'email', 'emailVerified', 'id']);
     expect(user).toMatchObject({ email: 'mina@example.kr', displayName: 'Mina' });
     expect(user.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(user.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
@@ -357,12 +358,15 @@ describe('/me', () => {
     const acc = await loggedIn({ displayName: '민아' });
     const res = await me(`Bearer ${acc.pair.accessToken}`);
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ id: acc.user.id, email: acc.user.email, displayName: '민아', roles: ['viewer'], channel: null });
+    expect(res.json()).toEqual({ id: acc.user.id, email: acc.user.email, displayName: '민아', emailVerified: false, roles: ['viewer'], channel: null });
   });
 
-  it('adds the admin role for ADMIN_EMAILS, whatever the case it registered with', async () => {
+  it('adds the admin role for ADMIN_EMAILS, whatever the case it registered with, once the address is verified', async () => {
     const acc = await loggedIn({ email: 'OPS@Example.KR' });
-    expect((await me(`Bearer ${acc.pair.accessToken}`)).json()).toMatchObject({ email: 'ops@example.kr', roles: ['viewer', 'admin'] });
+    const caller = { token: acc.pair.accessToken, id: acc.user.id, email: acc.user.email };
+    expect((await me(`Bearer ${acc.pair.accessToken}`)).json()).toMatchObject({ email: 'ops@example.kr', emailVerified: false, roles: ['viewer'] });
+    await verifyEmail(t.ml.http, mailboxOf(t), caller);
+    expect((await me(`Bearer ${acc.pair.accessToken}`)).json()).toMatchObject({ email: 'ops@example.kr', emailVerified: true, roles: ['viewer', 'admin'] });
   });
 
   it('accepts the scheme in any case', async () => {

@@ -1,5 +1,6 @@
 // Public surface of the identity module.
-export { IdentityService, normaliseEmail, type ChannelDirectory, type User, type TokenPair } from './service.ts';
+export { IdentityService, normaliseEmail, type ChannelDirectory, type OutboxWriter, type User, type TokenPair } from './service.ts';
+export { EMAIL_VERIFICATION_REQUESTED, VERIFICATION_TTL_HOURS, VERIFY_EMAIL_PATH, type VerificationMail } from './verification.ts';
 export { identityRoutes, REFRESH_COOKIE } from './routes.ts';
 export { createAuthenticator, type Authenticator } from './http-auth.ts';
 export { loadKeyRing, rotateKeys, KeyRing, API_AUDIENCE, INTERNAL_AUDIENCE } from './keys.ts';

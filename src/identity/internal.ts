@@ -1,8 +1,10 @@
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../platform/errors.ts';
 import type { App } from '../platform/http.ts';
 import type { UserDirectory } from './directory.ts';
 import { INTERNAL_AUDIENCE, type KeyRing } from './keys.ts';
+import type { VerificationMail } from './verification.ts';
 
 const SERVICE_TOKEN_TTL_SECONDS = 300;
 
@@ -13,9 +15,7 @@ const SERVICE_TOKEN_TTL_SECONDS = 300;
  * the public API and vice versa).
  */
 export async function internalIdentityRoutes(app: App, keys: KeyRing, users: UserDirectory): Promise<void> {
-  app.get('/internal/v1/users/:id', {
-    schema: { hide: true, params: z.strictObject({ id: z.string().max(100) }) },
-  }, async (req) => {
+  const requireService = async (req: FastifyRequest) => {
     const header = req.headers.authorization ?? '';
     const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
     if (!token) throw new AppError('UNAUTHENTICATED', 'A service token is required');
@@ -25,9 +25,29 @@ export async function internalIdentityRoutes(app: App, keys: KeyRing, users: Use
     } catch {
       throw new AppError('UNAUTHENTICATED', 'The service token is invalid');
     }
-    const user = /^[0-9a-f-]{36}$/i.test(req.params.id) ? await users.lookup(req.params.id) : null;
+  };
+  const isId = (s: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
+
+  app.get('/internal/v1/users/:id', {
+    schema: { hide: true, params: z.strictObject({ id: z.string().max(100) }) },
+  }, async (req) => {
+    await requireService(req);
+    const user = isId(req.params.id) ? await users.lookup(req.params.id) : null;
     if (!user) throw new AppError('NOT_FOUND', 'No such user');
     return user;
+  });
+
+  // The verification mail of a live verification: its link carries the token,
+  // recomputed for this answer only (never stored, never cached).
+  app.get('/internal/v1/users/:id/email-verifications/:verificationId/mail', {
+    schema: { hide: true, params: z.strictObject({ id: z.string().max(100), verificationId: z.string().max(100) }) },
+  }, async (req, reply) => {
+    await requireService(req);
+    const { id, verificationId } = req.params;
+    const mail = isId(id) && isId(verificationId) ? await users.verificationMail(id, verificationId) : null;
+    if (!mail) throw new AppError('NOT_FOUND', 'No live verification with this id');
+    reply.header('cache-control', 'no-store');
+    return mail;
   });
 }
 
@@ -44,6 +64,18 @@ export class IdentityClient {
       this.token = { value, until: Date.now() + SERVICE_TOKEN_TTL_SECONDS * 1000 };
     }
     return this.token.value;
+  }
+
+  /** The mail of a live verification (see EmailVerifications), or null; never cached. */
+  async verificationMail(userId: string, verificationId: string): Promise<VerificationMail | null> {
+    const path = `/internal/v1/users/${encodeURIComponent(userId)}/email-verifications/${encodeURIComponent(verificationId)}/mail`;
+    const res = await fetch(new URL(path, this.baseUrl), {
+      headers: { authorization: `Bearer ${await this.serviceToken()}` },
+      signal: AbortSignal.timeout(5000),
+    });
+    if (res.status === 404) return null;
+    if (!res.ok) throw new Error(`identity service answered ${res.status}`);
+    return (await res.json()) as VerificationMail;
   }
 
   async addressOf(userId: string): Promise<{ email: string; displayName: string } | null> {

@@ -1,3 +1,4 @@
+import { createHmac, hkdfSync } from 'node:crypto';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -17,6 +18,10 @@ export const ISSUER = 'missionlink';
 export const API_AUDIENCE = 'missionlink-api';
 export const INTERNAL_AUDIENCE = 'missionlink-internal';
 export const ACCESS_TOKEN_TTL_SECONDS = 900;
+/** The longest lifetime (`exp − iat`) of any token this deployment believes (API.md 1.1). */
+export const MAX_TOKEN_LIFETIME_SECONDS = 900;
+/** How far ahead of our clock an `iat` may be (the signer's clock runs fast). */
+export const MAX_CLOCK_SKEW_SECONDS = 60;
 
 interface PrivateJwk extends JWK {
   kid: string;
@@ -32,6 +37,8 @@ export class KeyRing {
     private readonly signer: { kid: string; key: Awaited<ReturnType<typeof importJWK>> },
     readonly jwks: { keys: JWK[] },
     private readonly verifyKeys: ReturnType<typeof createLocalJWKSet>,
+    /** Each key's private scalar, by kid: the input of derived secrets. */
+    private readonly privateParts: Map<string, Buffer>,
   ) {}
 
   static async fromJwks(privateJwks: PrivateJwk[]): Promise<KeyRing> {
@@ -48,7 +55,8 @@ export class KeyRing {
     const first = privateJwks[0]!;
     const key = await importJWK({ ...first, alg: 'EdDSA' }, 'EdDSA');
     const jwks = { keys: publicKeys };
-    return new KeyRing({ kid: first.kid, key }, jwks, createLocalJWKSet(jwks));
+    const privateParts = new Map(privateJwks.map((k) => [k.kid, Buffer.from(k.d, 'base64url')]));
+    return new KeyRing({ kid: first.kid, key }, jwks, createLocalJWKSet(jwks), privateParts);
   }
 
   /** Signs a token for `sub` with the given audience and lifetime. */
@@ -64,15 +72,49 @@ export class KeyRing {
       .sign(this.signer.key);
   }
 
-  /** Verifies signature, issuer, audience and expiry; throws when any fails. */
-  async verify(token: string, audience: string): Promise<JWTPayload & { sub: string; exp: number }> {
+  /**
+   * Verifies signature, issuer, audience and expiry, and that the token is
+   * one we could have issued: `iat` at most 60 s ahead of our clock and a
+   * lifetime (`exp − iat`) of at most 900 s — a stolen signing key aside,
+   * nobody holds a token that outlives a rotation by years. Throws when any
+   * check fails.
+   */
+  async verify(token: string, audience: string): Promise<JWTPayload & { sub: string; exp: number; iat: number }> {
     const { payload } = await jwtVerify(token, this.verifyKeys, {
       issuer: ISSUER,
       audience,
       algorithms: ['EdDSA'],
       requiredClaims: ['sub', 'exp', 'iat', 'jti'],
     });
-    return payload as JWTPayload & { sub: string; exp: number };
+    const { iat, exp } = payload as { iat: number; exp: number };
+    if (iat > Math.floor(Date.now() / 1000) + MAX_CLOCK_SKEW_SECONDS) throw new Error('the token was issued in the future');
+    if (exp - iat > MAX_TOKEN_LIFETIME_SECONDS) throw new Error('the token lives too long');
+    return payload as JWTPayload & { sub: string; exp: number; iat: number };
+  }
+
+  /** The kid of the key that signs (and derives new secrets). */
+  get signingKid(): string {
+    return this.signer.kid;
+  }
+
+  /** Whether the ring holds key `kid`. */
+  holds(kid: string): boolean {
+    return this.privateParts.has(kid);
+  }
+
+  /**
+   * A keyed MAC of `message` under a secret derived from key `kid`'s private
+   * part (HKDF-SHA256 with `purpose` as its info, so the secret of one use
+   * is unrelated to any other's and to the signature key itself). Every
+   * process of a deployment holds the same keys, so each computes the same
+   * value; without the keys nobody can. Throws when the ring lacks `kid`.
+   * @example keys.mac('email-verification', keys.signingKid, verificationId) // base64url, 43 chars
+   */
+  mac(purpose: string, kid: string, message: string): string {
+    const ikm = this.privateParts.get(kid);
+    if (!ikm) throw new Error(`no signing key ${kid} in the ring`);
+    const secret = Buffer.from(hkdfSync('sha256', ikm, Buffer.alloc(0), `missionlink ${purpose}`, 32));
+    return createHmac('sha256', secret).update(message).digest('base64url');
   }
 }
 

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../platform/errors.ts';
 import { problemResponses as problems, type App } from '../platform/http.ts';
-import { userText } from '../platform/schemas.ts';
+import { NoBody, userText } from '../platform/schemas.ts';
 import type { Authenticator } from './http-auth.ts';
 import { REFRESH_TOKEN_TTL_DAYS, type IdentityService } from './service.ts';
 
@@ -27,7 +27,7 @@ const LoginEmail = z.string().min(1).max(254).regex(NoControlChars, 'must not co
 // The body may be missing entirely: the token may come from the session cookie instead.
 const RefreshBody = z.strictObject({ refreshToken: z.string().min(1).max(512).optional() }).optional();
 
-const UserSchema = z.object({ id: z.string(), email: z.string(), displayName: z.string(), createdAt: z.string() });
+const UserSchema = z.object({ id: z.string(), email: z.string(), displayName: z.string(), createdAt: z.string(), emailVerified: z.boolean() });
 const TokenPairSchema = z.object({
   accessToken: z.string(),
   refreshToken: z.string(),
@@ -38,22 +38,44 @@ const MeSchema = z.object({
   id: z.string(),
   email: z.string(),
   displayName: z.string(),
+  emailVerified: z.boolean(),
   roles: z.array(z.enum(['viewer', 'streamer', 'admin'])),
   channel: z.string().nullable(),
 });
+
+// Tokens this server mints are 43 base64url characters; others are simply unknown (INVALID_TOKEN).
+const VerificationToken = z.string().min(1, 'must not be empty').max(200);
+
+// What a Host header may say: a name or an address, and a port.
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * Where the mailed link points: the scheme and host the request came in on
+ * (through a TRUST_PROXY proxy: what it forwarded). Only the signed-in
+ * user's own address is mailed, so a caller can only choose the host of a
+ * link mailed to themselves.
+ */
+function linkOrigin(req: FastifyRequest): string {
+  const host = req.host;
+  if (!HOST.test(host) || host.length > 255) throw new AppError('VALIDATION_FAILED', 'The Host header does not name a host');
+  return `${req.protocol === 'https' ? 'https' : 'http'}://${host}`;
+}
 
 export async function identityRoutes(app: App, identity: IdentityService, auth: Authenticator): Promise<void> {
   await app.register(fastifyCookie);
   const ctx = (req: FastifyRequest) => ({ ip: req.ip });
 
+  // `Secure` whenever the client used https: directly, or through a proxy in
+  // TRUST_PROXY whose X-Forwarded-Proto says so (req.protocol believes only
+  // those). The same attributes when clearing, so the browser replaces it.
+  const cookieOptions = (req: FastifyRequest) => ({
+    httpOnly: true,
+    sameSite: 'strict' as const,
+    secure: req.protocol === 'https',
+    path: COOKIE_PATH,
+  });
   const setRefreshCookie = (req: FastifyRequest, reply: FastifyReply, token: string) =>
-    reply.setCookie(REFRESH_COOKIE, token, {
-      httpOnly: true,
-      sameSite: 'strict',
-      secure: req.protocol === 'https',
-      path: COOKIE_PATH,
-      maxAge: REFRESH_TOKEN_TTL_DAYS * 86400,
-    });
+    reply.setCookie(REFRESH_COOKIE, token, { ...cookieOptions(req), maxAge: REFRESH_TOKEN_TTL_DAYS * 86400 });
   const refreshTokenOf = (req: FastifyRequest, body: { refreshToken?: string } | undefined) =>
     body?.refreshToken ?? (req.cookies[REFRESH_COOKIE] || undefined);
 
@@ -113,7 +135,36 @@ export async function identityRoutes(app: App, identity: IdentityService, auth: 
   }, async (req, reply) => {
     const token = refreshTokenOf(req, req.body);
     if (token) await identity.logout(token, ctx(req));
-    reply.clearCookie(REFRESH_COOKIE, { path: COOKIE_PATH });
+    reply.clearCookie(REFRESH_COOKIE, cookieOptions(req));
+    return reply.code(204).send();
+  });
+
+  app.post('/api/v1/auth/email-verification', {
+    schema: {
+      tags: ['identity'],
+      summary: 'Mail the signed-in user a link that verifies their address',
+      description: `The link (\`/verify-email?token=…\` in the mail's text/plain part) is valid for 24 hours; asking again replaces it. ` +
+        'The `admin` role of ADMIN_EMAILS needs a verified address.',
+      security: [{ bearer: [] }],
+      body: NoBody,
+      response: { 202: z.undefined().describe('The mail is on its way'), ...problems(400, 401, 413, 415) },
+    },
+  }, async (req, reply) => {
+    const userId = await auth.requireUser(req);
+    await identity.requestEmailVerification(userId, linkOrigin(req), ctx(req));
+    return reply.code(202).send();
+  });
+
+  app.post('/api/v1/auth/email-verification/confirm', {
+    schema: {
+      tags: ['identity'],
+      summary: 'Verify an address with the token of its mailed link',
+      description: 'Needs no session: the token is the proof. Single use; unknown, used, replaced and expired tokens are 400 INVALID_TOKEN.',
+      body: z.strictObject({ token: VerificationToken }),
+      response: { 204: z.undefined().describe('The address is verified'), ...problems(400, 413, 415) },
+    },
+  }, async (req, reply) => {
+    await identity.confirmEmailVerification(req.body.token, ctx(req));
     return reply.code(204).send();
   });
 

@@ -8,6 +8,7 @@ import { appendAudit, appendAuditNow, AUDIT_RIDER_FIRST_PARAM } from './audit.ts
 import { ACCESS_TOKEN_TTL_SECONDS, API_AUDIENCE, type KeyRing } from './keys.ts';
 import { dummyHash, hashPassword, verifyPassword } from './passwords.ts';
 import { LoginThrottle, THROTTLE_COLUMNS, type ThrottleRow } from './throttle.ts';
+import { EMAIL_VERIFICATION_REQUESTED, EmailVerifications } from './verification.ts';
 
 export const REFRESH_TOKEN_TTL_DAYS = 30;
 
@@ -16,6 +17,8 @@ export interface User {
   email: string;
   displayName: string;
   createdAt: string;
+  /** The owner followed a mailed link to this address (API.md 1.1). */
+  emailVerified: boolean;
 }
 
 export interface TokenPair {
@@ -42,12 +45,24 @@ interface UserRow {
   created_at: Date;
 }
 
-const toUser = (r: UserRow): User => ({
+const toUser = (r: Omit<UserRow, 'password_hash'> & { email_verified_at: Date | null }): User => ({
   id: r.id,
   email: r.email,
   displayName: r.display_name,
   createdAt: r.created_at.toISOString(),
+  emailVerified: r.email_verified_at !== null,
 });
+
+const USER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * How long this process believes "not verified yet" of a cached user before
+ * asking again: another api process may have confirmed the address since.
+ * "Verified" is final (addresses never change), so it is believed for good.
+ */
+const UNVERIFIED_FRESH_MS = 2000;
+/** How long a `sub` that is no user is remembered as such (a flood of forged-but-signed tokens costs one query each this often). */
+const UNKNOWN_USER_MS = 30_000;
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
 
@@ -67,12 +82,18 @@ class Lru<K, V> {
     }
     return v;
   }
+  delete(k: K): void {
+    this.map.delete(k);
+  }
   set(k: K, v: V): void {
     this.map.delete(k);
     this.map.set(k, v);
     if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as K);
   }
 }
+
+/** Commits an event to the funding outbox (the identity service has no funding database of its own). */
+export type OutboxWriter = (topic: string, key: string, payload: Record<string, unknown>) => Promise<void>;
 
 export interface IdentityDeps {
   pool: Pool;
@@ -81,6 +102,8 @@ export interface IdentityDeps {
   metrics: Metrics;
   log: Logger;
   channels?: ChannelDirectory;
+  /** Where verification mails are asked for (the notifier consumes the event). */
+  outbox?: OutboxWriter;
 }
 
 /**
@@ -102,15 +125,21 @@ function newRefreshToken(userId: string, familyId: string): { token: string; val
 
 export class IdentityService {
   private readonly throttle: LoginThrottle;
-  // Verified access tokens until they expire: an Ed25519 verify costs ~200 µs.
+  // Verified access tokens (of existing users) until they expire: an Ed25519 verify costs ~200 µs.
   private readonly verified = new Lru<string, { sub: string; exp: number }>(20_000);
-  // Users are immutable once created (no profile edits yet), so they cache well.
-  private readonly users = new Lru<string, User>(20_000);
+  // Users never change but for the verification of their address (see UNVERIFIED_FRESH_MS), so they cache well.
+  private readonly users = new Lru<string, { user: User; at: number }>(20_000);
+  // Token subjects that are no user, until when (ms) that is believed.
+  private readonly unknownUsers = new Lru<string, number>(10_000);
+  // One query per user at a time, however many requests wait for it.
+  private readonly loading = new Map<string, Promise<User | null>>();
+  readonly verifications: EmailVerifications;
   channels: ChannelDirectory;
 
   constructor(private readonly deps: IdentityDeps) {
     this.throttle = new LoginThrottle(deps.pool);
     this.channels = deps.channels ?? { ownedChannel: async () => null };
+    this.verifications = new EmailVerifications(deps.pool, deps.keys);
     void dummyHash();
   }
 
@@ -124,9 +153,9 @@ export class IdentityService {
     const id = uuidv7();
     try {
       return await tx(this.deps.pool, async (c) => {
-        const { rows } = await c.query<UserRow>(
+        const { rows } = await c.query<UserRow & { email_verified_at: Date | null }>(
           `INSERT INTO users (id, email, display_name, password_hash) VALUES ($1, $2, $3, $4)
-           RETURNING id, email, display_name, password_hash, created_at`,
+           RETURNING id, email, display_name, created_at, email_verified_at`,
           [id, email, input.displayName.trim(), passwordHash],
         );
         await appendAudit(c, { action: 'register', userId: id, ip: ctx.ip });
@@ -231,31 +260,71 @@ export class IdentityService {
     });
   }
 
-  /** Verifies an access token; returns the user id or throws UNAUTHENTICATED. */
+  /**
+   * Verifies an access token; returns the user id or throws UNAUTHENTICATED.
+   * Beyond the signature (KeyRing.verify: issuer, audience, expiry, an `iat`
+   * at most 60 s ahead, a lifetime of at most 900 s), its `sub` must be a
+   * user: a token signed for anyone else would otherwise create rows in the
+   * modules it reaches. Known users come from the cache (no query on the hot
+   * path), unknown subjects are remembered briefly.
+   */
   async authenticate(accessToken: string): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
     const hit = this.verified.get(accessToken);
     if (hit && hit.exp > now) return hit.sub;
+    let claims: { sub: string; exp: number };
     try {
-      const claims = await this.deps.keys.verify(accessToken, API_AUDIENCE);
-      this.verified.set(accessToken, { sub: claims.sub, exp: claims.exp });
-      return claims.sub;
+      claims = await this.deps.keys.verify(accessToken, API_AUDIENCE);
     } catch {
       throw new AppError('UNAUTHENTICATED', 'The access token is missing, invalid or expired');
     }
+    if (!(await this.userExists(claims.sub))) throw new AppError('UNAUTHENTICATED', 'The account of this token does not exist');
+    this.verified.set(accessToken, { sub: claims.sub, exp: claims.exp });
+    return claims.sub;
   }
 
+  private async userExists(userId: string): Promise<boolean> {
+    if (this.users.get(userId)) return true;
+    const unknownUntil = this.unknownUsers.get(userId);
+    if (unknownUntil !== undefined && unknownUntil > Date.now()) return false;
+    return (await this.loadUser(userId)) !== null;
+  }
+
+  /**
+   * A user by id, from the cache when it can be believed.
+   * @example const user = await identity.getUser(userId); // null when there is none
+   */
   async getUser(userId: string): Promise<User | null> {
     const cached = this.users.get(userId);
-    if (cached) return cached;
-    const { rows } = await this.deps.pool.query<UserRow>(
-      'SELECT id, email, display_name, password_hash, created_at FROM users WHERE id = $1',
-      [userId],
-    );
-    if (!rows[0]) return null;
-    const user = toUser(rows[0]);
-    this.users.set(userId, user);
-    return user;
+    if (cached && (cached.user.emailVerified || Date.now() - cached.at < UNVERIFIED_FRESH_MS)) return cached.user;
+    return this.loadUser(userId);
+  }
+
+  private loadUser(userId: string): Promise<User | null> {
+    if (!USER_ID.test(userId)) return Promise.resolve(null);
+    let pending = this.loading.get(userId);
+    if (!pending) {
+      pending = (async () => {
+        try {
+          const { rows } = await this.deps.pool.query<Omit<UserRow, 'password_hash'> & { email_verified_at: Date | null }>({
+            name: 'user-by-id',
+            text: 'SELECT id, email, display_name, created_at, email_verified_at FROM users WHERE id = $1',
+            values: [userId],
+          });
+          if (!rows[0]) {
+            this.unknownUsers.set(userId, Date.now() + UNKNOWN_USER_MS);
+            return null;
+          }
+          const user = toUser(rows[0]);
+          this.users.set(userId, { user, at: Date.now() });
+          return user;
+        } finally {
+          this.loading.delete(userId);
+        }
+      })();
+      this.loading.set(userId, pending);
+    }
+    return pending;
   }
 
   /** The caller's profile with roles computed from stored facts. */
@@ -265,8 +334,31 @@ export class IdentityService {
     const channel = await this.channels.ownedChannel(userId);
     const roles: ('viewer' | 'streamer' | 'admin')[] = ['viewer'];
     if (channel) roles.push('streamer');
-    if (this.deps.adminEmails.includes(user.email)) roles.push('admin');
-    return { id: user.id, email: user.email, displayName: user.displayName, roles, channel };
+    if (this.isAdmin(user)) roles.push('admin');
+    return { id: user.id, email: user.email, displayName: user.displayName, emailVerified: user.emailVerified, roles, channel };
+  }
+
+  /**
+   * Mails the user a link that verifies their address (a new one replaces
+   * the old). The mail itself is the notifier's: this commits the
+   * verification, then the event that asks for its mail (see
+   * EmailVerifications for what the event carries and why).
+   * @example await identity.requestEmailVerification(userId, 'https://missionlink.example', { ip })
+   */
+  async requestEmailVerification(userId: string, linkOrigin: string, ctx: RequestContext): Promise<void> {
+    const outbox = this.deps.outbox;
+    if (!outbox) throw new AppError('UNAVAILABLE', 'This process cannot send mail');
+    const { id } = await this.verifications.request(userId, linkOrigin, ctx);
+    // After the verification has committed, so that the notifier finds it.
+    // Should this fail, the caller gets an error and asks again (a new link
+    // replaces the one that was never mailed).
+    await outbox(EMAIL_VERIFICATION_REQUESTED, userId, { userId, verificationId: id });
+  }
+
+  /** Spends a verification token (INVALID_TOKEN when it is unknown, used, replaced or expired). */
+  async confirmEmailVerification(token: string, ctx: RequestContext): Promise<void> {
+    const userId = await this.verifications.confirm(token, ctx);
+    this.users.delete(userId);
   }
 
   /** Drops failed-login windows that ended long ago. */
@@ -279,8 +371,12 @@ export class IdentityService {
     return this.deps.keys.jwks;
   }
 
+  /**
+   * ADMIN_EMAILS names addresses, and an address is only someone's once they
+   * proved it: whoever registered it first is no admin until then.
+   */
   isAdmin(user: User): boolean {
-    return this.deps.adminEmails.includes(user.email);
+    return user.emailVerified && this.deps.adminEmails.includes(user.email);
   }
 
   private async insertRefreshToken(c: { query: Pool['query'] }, userId: string, familyId: string): Promise<string> {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, importJWK, jwtVerify, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../test/support/app.ts';
+import { IdentityClient } from './internal.ts';
 import {
   ACCESS_TOKEN_TTL_SECONDS,
   API_AUDIENCE,
@@ -187,5 +188,66 @@ describe('tokens the API refuses', () => {
     const claims = { iss: ISSUER, aud: API_AUDIENCE, sub: user.id, iat: now, exp: now + 300, jti: 'x' };
     await refused(`${enc({ alg: 'none', typ: 'JWT' })}.${enc(claims)}.`);
     await refused(`${enc({ alg: 'none', typ: 'JWT' })}.${enc(claims)}.AAAA`);
+  });
+});
+
+describe('tokens whose claims the API does not believe (contract 1.1)', () => {
+  const key = () => importJWK({ ...keyA, alg: 'EdDSA' }, 'EdDSA');
+  const now = () => Math.floor(Date.now() / 1000);
+  /** A token signed by a key of the app's ring, with exactly these iat/exp/sub. */
+  const signed = async (c: { sub?: string; iat: number; exp: number }) =>
+    new SignJWT({})
+      .setProtectedHeader({ alg: 'EdDSA', kid: keyA.kid, typ: 'JWT' })
+      .setIssuer(ISSUER)
+      .setAudience(API_AUDIENCE)
+      .setSubject(c.sub ?? user.id)
+      .setIssuedAt(c.iat)
+      .setExpirationTime(c.exp)
+      .setJti(crypto.randomUUID())
+      .sign(await key());
+  const wallet = (token: string) => t.ml.http.inject({ method: 'GET', url: '/api/v1/wallet', headers: { authorization: `Bearer ${token}` } });
+  const expect401 = async (token: string) => {
+    for (const res of [await wallet(token), await me(token)]) {
+      expect(res.statusCode, res.body).toBe(401);
+      expect(res.json().code).toBe('UNAUTHENTICATED');
+    }
+  };
+
+  it('a validly signed token for a user that does not exist, which creates nothing', async () => {
+    const ghost = '0190aaaa-bbbb-7ccc-8ddd-eeeeeeeeeeee';
+    await expect401(await signed({ sub: ghost, iat: now(), exp: now() + 300 }));
+    // Asked twice (the second answer may come from a cache): still refused.
+    await expect401(await signed({ sub: ghost, iat: now(), exp: now() + 300 }));
+    const { rows } = await t.db.pools.funding.query('SELECT count(*)::int AS n FROM accounts WHERE owner = $1', [ghost]);
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('a token whose sub is not even an id', async () => {
+    await expect401(await signed({ sub: 'service:notifier', iat: now(), exp: now() + 300 }));
+    await expect401(await signed({ sub: 'x'.repeat(200), iat: now(), exp: now() + 300 }));
+  });
+
+  it('a token issued more than 60 s in the future', async () => {
+    await expect401(await signed({ iat: now() + 120, exp: now() + 120 + 300 }));
+    await expect401(await signed({ iat: now() + 3600, exp: now() + 3600 + 900 }));
+  });
+
+  it('a token that lives longer than 900 s (a 10-year exp)', async () => {
+    await expect401(await signed({ iat: now(), exp: now() + 10 * 365 * 86400 }));
+    await expect401(await signed({ iat: now() - 100, exp: now() - 100 + 901 }));
+  });
+
+  it('while a slightly fast clock and a full 900 s lifetime are fine', async () => {
+    for (const token of [await signed({ iat: now() + 30, exp: now() + 30 + 900 }), await signed({ iat: now(), exp: now() + 900 })]) {
+      expect((await wallet(token)).statusCode).toBe(200);
+      expect((await me(token)).statusCode).toBe(200);
+    }
+  });
+
+  it('and the internal audience still works between processes', async () => {
+    const url = await t.ml.http.listen({ port: 0, host: '127.0.0.1' });
+    const notifier = new IdentityClient(url, await KeyRing.fromJwks([keyB, keyA]));
+    await expect(notifier.addressOf(user.id)).resolves.toMatchObject({ email: user.email });
+    await expect(notifier.addressOf('0190aaaa-bbbb-7ccc-8ddd-eeeeeeeeeeee')).resolves.toBeNull();
   });
 });

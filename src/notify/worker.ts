@@ -4,12 +4,20 @@ import type { Pool } from '../platform/db.ts';
 import type { Logger } from '../platform/log.ts';
 import { PollingLoop } from '../platform/loop.ts';
 import { consumeOnce } from '../platform/outbox.ts';
+import { EMAIL_VERIFICATION_REQUESTED, VERIFICATION_TTL_HOURS, type VerificationMail } from '../identity/index.ts';
 import { PermanentMailError, type Mailer } from './mailer.ts';
-import { resultMail } from './templates.ts';
+import { resultMail, verificationMail } from './templates.ts';
 
-/** Where the notifier learns a user's mail address (the identity service). */
+/**
+ * Where the notifier learns what only the identity service knows (its
+ * database in-process, its internal API in distributed mode): addresses,
+ * names, and the links of verification mails. The funding database, where
+ * the notifier keeps its work, holds user ids only.
+ */
 export interface AddressBook {
   addressOf(userId: string): Promise<{ email: string; displayName: string } | null>;
+  /** Address and link of a verification that is still live; null when it was replaced, used or has expired. */
+  verificationMail(userId: string, verificationId: string): Promise<VerificationMail | null>;
 }
 
 export interface NotifierHooks {
@@ -40,10 +48,17 @@ const MAX_BACKOFF_SECONDS = 300;
  */
 const CLAIM_SECONDS = 15;
 
+/** The two queues: result mails, and mails about an account (verification links). */
+type MailTable = 'notifications' | 'account_mails';
+
+type ResultRow = { id: string; user_id: string; outcome: string; pledged: number; captured: number; refunded: number; title: string; channel: string; attempts: number; old: boolean };
+type AccountRow = { id: string; kind: string; user_id: string; ref: string; attempts: number; old: boolean };
+
 /**
  * Result mails: one row per backer per outcome, created exactly once from the
- * `mission.settled` event; then sent with retries and backoff. One bad address
- * never blocks the others.
+ * `mission.settled` event; account mails: one row per verification, created
+ * exactly once from its `user.email_verification_requested` event. Both are
+ * then sent with retries and backoff. One bad address never blocks the others.
  */
 export class Notifier {
   private readonly loop: PollingLoop;
@@ -51,14 +66,16 @@ export class Notifier {
 
   constructor(private readonly deps: NotifierDeps) {
     this.loop = new PollingLoop('notifier', () => this.runOnce(), deps.log, deps.pollMs ?? 1000);
-    this.sent = new client.Counter({ name: 'missionlink_mails_total', help: 'Result mails by result (sent, retry, failed)', labelNames: ['result'], registers: [deps.registry] });
+    this.sent = new client.Counter({ name: 'missionlink_mails_total', help: 'Mails by result (sent, retry, failed, dropped)', labelNames: ['result'], registers: [deps.registry] });
     const pool = deps.pool;
     new client.Gauge({
       name: 'missionlink_mails_pending',
-      help: 'Result mails waiting to be sent',
+      help: 'Mails (results and account mails) waiting to be sent',
       registers: [deps.registry],
       async collect() {
-        const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM notifications WHERE status = 'pending'`);
+        const { rows } = await pool.query<{ n: number }>(
+          `SELECT ((SELECT count(*) FROM notifications WHERE status = 'pending') + (SELECT count(*) FROM account_mails WHERE status = 'pending'))::int AS n`,
+        );
         this.set(rows[0]!.n);
       },
     });
@@ -79,6 +96,20 @@ export class Notifier {
       });
       this.poke();
     });
+    this.deps.bus.subscribe('notifier', [EMAIL_VERIFICATION_REQUESTED], async (event) => {
+      // Ids only: the address and the link's token are asked of the identity
+      // service when the mail is sent (EmailVerifications says why).
+      const { userId, verificationId } = event.payload as { userId: string; verificationId: string };
+      await consumeOnce(this.deps.pool, 'notifier', event.id, async (c) => {
+        // UNIQUE (kind, ref): one mail per verification.
+        await c.query(
+          `INSERT INTO account_mails (id, kind, user_id, ref, status) VALUES (gen_random_uuid(), 'email_verification', $1, $2, 'pending')
+           ON CONFLICT (kind, ref) DO NOTHING`,
+          [userId, verificationId],
+        );
+      });
+      this.poke();
+    });
   }
 
   start(): void {
@@ -91,9 +122,17 @@ export class Notifier {
 
   /** Sends the mails that are due; returns how many were tried. */
   async runOnce(batch = 20): Promise<number> {
-    const { rows } = await this.deps.pool.query<{
-      id: string; user_id: string; outcome: string; pledged: number; captured: number; refunded: number; title: string; channel: string; attempts: number; old: boolean;
-    }>(
+    const [results, accounts] = await Promise.all([this.claimResults(batch), this.claimAccountMails(batch)]);
+    if (results.length + accounts.length === 0) return 0;
+    await Promise.all([
+      this.whileClaimed('notifications', results, (n) => this.deliver(n)),
+      this.whileClaimed('account_mails', accounts, (m) => this.deliverAccountMail(m)),
+    ]);
+    return results.length + accounts.length;
+  }
+
+  private async claimResults(batch: number): Promise<ResultRow[]> {
+    const { rows } = await this.deps.pool.query<ResultRow>(
       `UPDATE notifications n SET claimed_until = now() + make_interval(secs => $3)
          FROM missions m
         -- = ANY(ARRAY(…)), not IN (…): see the outbox relay's claim (src/platform/outbox.ts).
@@ -106,13 +145,32 @@ export class Notifier {
                   n.created_at < now() - make_interval(hours => $2) AS old`,
       [batch, GIVE_UP_HOURS, CLAIM_SECONDS],
     );
-    if (rows.length === 0) return 0;
+    return rows;
+  }
+
+  private async claimAccountMails(batch: number): Promise<AccountRow[]> {
+    const { rows } = await this.deps.pool.query<AccountRow>(
+      `UPDATE account_mails SET claimed_until = now() + make_interval(secs => $3)
+        WHERE id = ANY (ARRAY(
+          -- SKIP LOCKED: several notifiers may run; each mail is taken by one.
+          SELECT id FROM account_mails
+           WHERE status = 'pending' AND next_attempt_at <= now() AND (claimed_until IS NULL OR claimed_until < now())
+           ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED))
+        RETURNING id, kind, user_id, ref, attempts, created_at < now() - make_interval(hours => $2) AS old`,
+      [batch, GIVE_UP_HOURS, CLAIM_SECONDS],
+    );
+    return rows;
+  }
+
+  /** Delivers each claimed mail, renewing the claims of those still in flight. */
+  private async whileClaimed<R extends { id: string }>(table: MailTable, rows: R[], deliver: (row: R) => Promise<void>): Promise<void> {
+    if (rows.length === 0) return;
     const inFlight = new Set(rows.map((n) => n.id));
     const renew = setInterval(() => {
       if (inFlight.size === 0) return;
       void this.deps.pool
         .query(
-          `UPDATE notifications SET claimed_until = now() + make_interval(secs => $2)
+          `UPDATE ${table} SET claimed_until = now() + make_interval(secs => $2)
             WHERE id = ANY($1::uuid[]) AND status = 'pending' AND claimed_until IS NOT NULL`,
           [[...inFlight], CLAIM_SECONDS],
         )
@@ -120,35 +178,63 @@ export class Notifier {
     }, (CLAIM_SECONDS * 1000) / 3);
     renew.unref();
     try {
-      await Promise.all(rows.map((n) => this.deliver(n).finally(() => inFlight.delete(n.id))));
+      await Promise.all(rows.map((n) => deliver(n).finally(() => inFlight.delete(n.id))));
     } finally {
       clearInterval(renew);
     }
-    return rows.length;
   }
 
-  private async deliver(n: { id: string; user_id: string; outcome: string; pledged: number; captured: number; refunded: number; title: string; channel: string; attempts: number; old: boolean }) {
-    const { pool, log } = this.deps;
+  private async deliver(n: ResultRow) {
     try {
       const to = await this.deps.addresses.addressOf(n.user_id);
       if (!to) throw new PermanentMailError('the user has no mail address');
       const content = resultMail({ displayName: to.displayName, title: n.title, channel: n.channel, outcome: n.outcome, pledged: n.pledged, captured: n.captured, refunded: n.refunded });
-      await this.deps.mailer.send({ to: to.email, ...content, messageId: `<${n.id}@${this.deps.domain ?? 'missionlink.local'}>` });
-      await this.deps.hooks?.afterSend?.(n.id);
-      await pool.query(`UPDATE notifications SET status = 'sent', sent_at = now(), attempts = attempts + 1, claimed_until = NULL WHERE id = $1`, [n.id]);
-      this.sent.inc({ result: 'sent' });
+      await this.send('notifications', n.id, { to: to.email, ...content });
     } catch (err) {
-      const permanent = err instanceof PermanentMailError || n.old;
-      await pool.query(
-        `UPDATE notifications SET attempts = attempts + 1, last_error = $2, claimed_until = NULL,
-                status = CASE WHEN $3 THEN 'failed' ELSE 'pending' END,
-                next_attempt_at = now() + make_interval(secs => least(5 * power(2, attempts), $4))
-          WHERE id = $1`,
-        [n.id, String((err as Error).message).slice(0, 500), permanent, MAX_BACKOFF_SECONDS],
-      );
-      this.sent.inc({ result: permanent ? 'failed' : 'retry' });
-      log.warn({ notification: n.id, permanent, err: (err as Error).message }, 'result mail not sent');
+      await this.failed('notifications', n, err);
     }
+  }
+
+  private async deliverAccountMail(m: AccountRow) {
+    try {
+      // Composed now, with a link recomputed by the identity service; null when
+      // that verification was replaced, used or expired: a dead link is not sent.
+      const mail = await this.deps.addresses.verificationMail(m.user_id, m.ref);
+      if (!mail) {
+        await this.deps.pool.query(
+          `UPDATE account_mails SET status = 'dropped', claimed_until = NULL, last_error = 'the verification is no longer live' WHERE id = $1`,
+          [m.id],
+        );
+        this.sent.inc({ result: 'dropped' });
+        return;
+      }
+      const content = verificationMail({ displayName: mail.displayName, link: mail.link, validHours: VERIFICATION_TTL_HOURS });
+      await this.send('account_mails', m.id, { to: mail.email, ...content });
+    } catch (err) {
+      await this.failed('account_mails', m, err);
+    }
+  }
+
+  /** Sends one mail (its Message-ID is its row's id, the same on every resend) and records it sent. */
+  private async send(table: MailTable, id: string, mail: { to: string; subject: string; text: string; html: string }) {
+    await this.deps.mailer.send({ ...mail, messageId: `<${id}@${this.deps.domain ?? 'missionlink.local'}>` });
+    await this.deps.hooks?.afterSend?.(id);
+    await this.deps.pool.query(`UPDATE ${table} SET status = 'sent', sent_at = now(), attempts = attempts + 1, claimed_until = NULL WHERE id = $1`, [id]);
+    this.sent.inc({ result: 'sent' });
+  }
+
+  /** Records a failed attempt: retried with backoff, or given up when permanent or too old. */
+  private async failed(table: MailTable, n: { id: string; old: boolean }, err: unknown) {
+    const permanent = err instanceof PermanentMailError || n.old;
+    await this.deps.pool.query(
+      `UPDATE ${table} SET attempts = attempts + 1, last_error = $2, claimed_until = NULL,
+              status = CASE WHEN $3 THEN 'failed' ELSE 'pending' END,
+              next_attempt_at = now() + make_interval(secs => least(5 * power(2, attempts), $4))
+        WHERE id = $1`,
+      [n.id, String((err as Error).message).slice(0, 500), permanent, MAX_BACKOFF_SECONDS],
+    );
+    this.sent.inc({ result: permanent ? 'failed' : 'retry' });
+    this.deps.log.warn({ mail: n.id, table, permanent, err: (err as Error).message }, 'mail not sent');
   }
 
   async stop(): Promise<void> {

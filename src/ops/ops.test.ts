@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../test/support/app.ts';
 import { client, type Caller } from '../../test/support/api.ts';
+import { mailboxOf, verifyEmail } from '../../test/support/mail.ts';
 
 let t: TestApp;
 let api: ReturnType<typeof client>;
@@ -13,10 +14,14 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
+/** The ADMIN_EMAILS account, its address verified through the mailed link (admin needs both). */
 async function admin(): Promise<Caller> {
-  await api.call('POST', '/api/v1/auth/register', null, { email: 'ops-admin@example.kr', password: 'a long password', displayName: 'Ops' });
+  const reg = await api.call('POST', '/api/v1/auth/register', null, { email: 'ops-admin@example.kr', password: 'a long password', displayName: 'Ops' });
   const login = await api.call('POST', '/api/v1/auth/login', null, { email: 'OPS-admin@example.kr', password: 'a long password' });
-  return { token: login.body.accessToken, id: '', email: 'ops-admin@example.kr' };
+  const ops = { token: login.body.accessToken, id: reg.body.user.id, email: 'ops-admin@example.kr' };
+  expect((await api.call('GET', '/api/v1/ops/summary', ops)).status).toBe(403);
+  await verifyEmail(t.ml.http, mailboxOf(t), ops);
+  return ops;
 }
 
 describe('ops API', () => {

@@ -7,9 +7,11 @@ import { NoBody, problems } from '../platform/schemas.ts';
 import type { OpsService } from './service.ts';
 
 export async function opsRoutes(app: App, ops: OpsService, identity: IdentityService, auth: Authenticator): Promise<void> {
+  // The admin role: an ADMIN_EMAILS address its owner has verified (IdentityService.isAdmin).
   const requireAdmin = async (req: FastifyRequest) => {
-    const me = await identity.me(await auth.requireUser(req));
-    if (!me.roles.includes('admin')) throw new AppError('FORBIDDEN', 'Only operators (ADMIN_EMAILS) can see this');
+    const user = await identity.getUser(await auth.requireUser(req));
+    if (!user) throw new AppError('UNAUTHENTICATED', 'The account of this token no longer exists');
+    if (!identity.isAdmin(user)) throw new AppError('FORBIDDEN', 'Only operators (ADMIN_EMAILS, once the address is verified) can see this');
   };
   const security = [{ bearer: [] }];
 

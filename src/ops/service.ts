@@ -45,9 +45,13 @@ export class OpsService {
                (SELECT count(*) FROM missions WHERE settled_at IS NOT NULL)::int AS settled,
                (SELECT count(*) FROM pledges)::int AS pledges,
                (SELECT coalesce(sum(amount), 0) FROM pledges)::bigint AS pledged,
-               (SELECT count(*) FILTER (WHERE status = 'pending') FROM notifications)::int AS mail_pending,
-               (SELECT count(*) FILTER (WHERE status = 'sent') FROM notifications)::int AS mail_sent,
-               (SELECT count(*) FILTER (WHERE status = 'failed') FROM notifications)::int AS mail_failed`),
+               -- Result mails and account mails (verification links) alike.
+               (SELECT count(*) FILTER (WHERE status = 'pending') FROM notifications)::int
+                 + (SELECT count(*) FILTER (WHERE status = 'pending') FROM account_mails)::int AS mail_pending,
+               (SELECT count(*) FILTER (WHERE status = 'sent') FROM notifications)::int
+                 + (SELECT count(*) FILTER (WHERE status = 'sent') FROM account_mails)::int AS mail_sent,
+               (SELECT count(*) FILTER (WHERE status = 'failed') FROM notifications)::int
+                 + (SELECT count(*) FILTER (WHERE status = 'failed') FROM account_mails)::int AS mail_failed`),
       lastVerification(funding),
     ]);
     const r = db.rows[0]!;
