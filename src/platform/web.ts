@@ -19,6 +19,8 @@ export const APP_ROUTES = [
   '/ops',
   '/signin',
   '/signup',
+  // The link of a verification mail (?token=…).
+  '/verify-email',
 ] as const;
 
 /**

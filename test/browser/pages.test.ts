@@ -5,6 +5,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { client, eventually, type Caller } from '../support/api.ts';
+import { mailboxOf, verificationLink, verificationMails, verifyEmail } from '../support/mail.ts';
 import {
   describeViolations,
   describeWithBrowser,
@@ -86,7 +87,10 @@ describeWithBrowser(
         displayName: 'Ops Choi',
       });
       expect(reg.status).toBe(201);
-      users.admin = { token: '', id: reg.body.user.id, email: ADMIN_EMAIL };
+      const login = await api.call('POST', '/api/v1/auth/login', null, { email: ADMIN_EMAIL, password: PASSWORD });
+      users.admin = { token: login.body.accessToken, id: reg.body.user.id, email: ADMIN_EMAIL };
+      // ADMIN_EMAILS makes an admin only of a verified address: follow the mailed link.
+      await verifyEmail(app.t.ml.http, mailboxOf(app.t), users.admin);
     }, 120_000);
 
     afterAll(async () => {
@@ -288,6 +292,51 @@ describeWithBrowser(
       await page.waitForURL(/\/signin/);
       await ctx.close();
     });
+
+    it('verifies an address from the mailed link, and says so in both languages', async () => {
+      const api = client(app.t.ml.http);
+      const fresh = await api.signUp('Verify Jung');
+      const ctx = await newContext(browser, app.url);
+      const res = await ctx.request.post('/api/v1/auth/login', { data: { email: fresh.email, password: PASSWORD } });
+      expect(res.status()).toBe(200);
+      const page = await ctx.newPage();
+      page.on('console', (m) => {
+        if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(`verify ${page.url()}: ${m.text()}`);
+      });
+      page.on('pageerror', (e) => problems.push(`verify ${page.url()}: ${e.message}`));
+      await page.goto('/me');
+      const account = page.getByTestId('account');
+      await account.getByTestId('email-status').filter({ hasText: '확인 전' }).waitFor();
+      await account.getByRole('button', { name: '확인 메일 보내기' }).click();
+      await account.getByRole('status').getByText(`${fresh.email} 주소로 확인 메일을 보냈습니다.`, { exact: false }).waitFor();
+      let violations = await seriousViolations(page);
+      expect(violations, describeViolations(violations)).toEqual([]);
+
+      const raw = await eventually(async () => (await verificationMails(mailboxOf(app.t), fresh.email))[0]);
+      const { token } = verificationLink(raw)!;
+      await page.goto(`/verify-email?token=${token}`);
+      await page.getByTestId('verify-result').filter({ hasText: '이메일 주소가 확인되었습니다.' }).waitFor();
+      violations = await seriousViolations(page);
+      expect(violations, describeViolations(violations)).toEqual([]);
+      await screenshot(page, 'verify-email');
+      await page.setViewportSize({ width: 390, height: 844 });
+      const { scrollWidth, clientWidth } = await scrollsSideways(page);
+      expect(scrollWidth, `verify-email is ${scrollWidth}px wide in a ${clientWidth}px window`).toBeLessThanOrEqual(clientWidth);
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.goto('/me');
+      await page.getByTestId('email-status').filter({ hasText: '확인됨' }).waitFor();
+
+      // The link is spent: opened again (here in English) it says it cannot verify anything.
+      await page.getByRole('button', { name: 'English' }).click();
+      await page.goto(`/verify-email?token=${token}`);
+      await page.getByTestId('verify-result').filter({ hasText: 'This link cannot verify anything' }).waitFor();
+      expect(await page.evaluate('document.documentElement.lang')).toBe('en');
+      violations = await seriousViolations(page);
+      expect(violations, describeViolations(violations)).toEqual([]);
+      await page.getByRole('button', { name: '한국어' }).click();
+      await ctx.close();
+      expect(problems).toEqual([]);
+    }, 40_000);
 
     it('keeps the overlay transparent, and still when the system asks for reduced motion', async () => {
       // What a pledge animates: the alert and the total's pop.

@@ -202,6 +202,31 @@ const ko = {
       PARTIALLY_REFUNDED: '부분 환불',
     } as Record<string, string>,
   },
+  account: {
+    title: '계정',
+    email: '이메일',
+    verified: '확인됨',
+    unverified: '확인 전',
+    verifiedNote: '이 이메일 주소는 확인되었습니다.',
+    unverifiedNote:
+      '메일로 받은 링크를 열면 이메일 주소가 확인됩니다. 운영자 권한은 확인된 주소에만 주어집니다.',
+    send: '확인 메일 보내기',
+    resend: '확인 메일 다시 보내기',
+    sending: '보내는 중…',
+    sent: (email: string) =>
+      `${email} 주소로 확인 메일을 보냈습니다. 링크는 24시간 동안 쓸 수 있고, 새로 보내면 이전 링크는 쓸 수 없습니다.`,
+  },
+  verify: {
+    title: '이메일 주소 확인',
+    checking: '이메일 주소를 확인하는 중…',
+    ok: '이메일 주소가 확인되었습니다.',
+    failed:
+      '이 링크로는 확인할 수 없습니다. 이미 쓴 링크이거나, 더 새 링크로 바뀌었거나, 24시간이 지났습니다.',
+    missing: '링크에 확인 토큰이 없습니다. 메일에 있는 링크를 그대로 열어 주세요.',
+    again: '내 미션 페이지에서 확인 메일을 다시 받을 수 있습니다.',
+    toAccount: '내 미션 페이지로',
+    home: '홈으로',
+  },
   studio: {
     title: '스튜디오',
     createTitle: '채널 만들기',
@@ -262,7 +287,8 @@ const ko = {
   },
   ops: {
     title: '운영',
-    forbidden: '운영자(ADMIN_EMAILS)만 볼 수 있는 페이지입니다.',
+    forbidden:
+      '운영자(ADMIN_EMAILS)만 볼 수 있는 페이지입니다. 운영자 주소도 이메일 확인을 마쳐야 합니다.',
     uptime: '가동 시간',
     requests: '요청/초',
     latency: '평균 응답 시간 (ms)',
@@ -301,6 +327,8 @@ const ko = {
     FORBIDDEN: '권한이 없습니다.',
     NOT_FOUND: '찾을 수 없습니다.',
     UNAUTHENTICATED: '다시 로그인해 주세요.',
+    INVALID_TOKEN:
+      '이 링크로는 확인할 수 없습니다. 이미 쓴 링크이거나, 더 새 링크로 바뀌었거나, 24시간이 지났습니다.',
     generic: '요청을 처리하지 못했습니다.',
   } as Record<string, string>,
   duration: {
@@ -507,6 +535,31 @@ const en: Dict = {
       PARTIALLY_REFUNDED: 'Partly refunded',
     },
   },
+  account: {
+    title: 'Account',
+    email: 'Email',
+    verified: 'Verified',
+    unverified: 'Not verified',
+    verifiedNote: 'This email address is verified.',
+    unverifiedNote:
+      'Open the link we mail you to verify your email address. Operator rights need a verified address.',
+    send: 'Send verification mail',
+    resend: 'Send the verification mail again',
+    sending: 'Sending…',
+    sent: (email: string) =>
+      `We mailed a verification link to ${email}. It works for 24 hours; sending a new one makes the old link stop working.`,
+  },
+  verify: {
+    title: 'Verify your email address',
+    checking: 'Verifying your email address…',
+    ok: 'Your email address is verified.',
+    failed:
+      'This link cannot verify anything: it was used already, replaced by a newer one, or is older than 24 hours.',
+    missing: 'The link has no verification token. Open the link from the mail exactly as it is.',
+    again: 'You can get a new verification mail on the My missions page.',
+    toAccount: 'Go to My missions',
+    home: 'Go home',
+  },
   studio: {
     title: 'Studio',
     createTitle: 'Create your channel',
@@ -567,7 +620,7 @@ const en: Dict = {
   },
   ops: {
     title: 'Operations',
-    forbidden: 'Only operators (ADMIN_EMAILS) can see this page.',
+    forbidden: 'Only operators (ADMIN_EMAILS) can see this page, once their address is verified.',
     uptime: 'Uptime',
     requests: 'Requests/s',
     latency: 'Mean latency (ms)',
@@ -606,6 +659,8 @@ const en: Dict = {
     FORBIDDEN: 'You are not allowed to do that.',
     NOT_FOUND: 'Not found.',
     UNAUTHENTICATED: 'Please sign in again.',
+    INVALID_TOKEN:
+      'This link cannot verify anything: it was used already, replaced by a newer one, or is older than 24 hours.',
     generic: 'The request could not be completed.',
   },
   duration: {

@@ -12,6 +12,7 @@ import { NotFoundPage } from './pages/NotFound.tsx';
 import { OpsPage } from './pages/Ops.tsx';
 import { OverlayPage } from './pages/Overlay.tsx';
 import { SignInPage, SignUpPage } from './pages/Auth.tsx';
+import { VerifyEmailPage } from './pages/VerifyEmail.tsx';
 import { StudioPage } from './pages/Studio.tsx';
 import { WalletPage } from './pages/Wallet.tsx';
 import { matchRoute, navigate, useLocation } from './router.tsx';
@@ -76,6 +77,9 @@ function App() {
       break;
     case 'ops':
       page = <RequireAuth>{(me) => <OpsPage me={me} />}</RequireAuth>;
+      break;
+    case 'verify-email':
+      page = <VerifyEmailPage />;
       break;
     default:
       page = <NotFoundPage />;

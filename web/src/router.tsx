@@ -58,6 +58,7 @@ const ROUTES: [string, RegExp, string[]][] = [
   ['me', /^\/me\/?$/, []],
   ['studio', /^\/studio\/?$/, []],
   ['ops', /^\/ops\/?$/, []],
+  ['verify-email', /^\/verify-email\/?$/, []],
   ['channel', /^\/c\/([^/]+)\/?$/, ['handle']],
   ['overlay', /^\/overlay\/([^/]+)\/?$/, ['handle']],
 ];

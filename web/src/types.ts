@@ -13,6 +13,8 @@ export interface Me {
   id: string;
   email: string;
   displayName: string;
+  /** The owner followed a mailed link to this address. */
+  emailVerified: boolean;
   roles: ('viewer' | 'streamer' | 'admin')[];
   channel: string | null;
 }

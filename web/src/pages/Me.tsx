@@ -1,12 +1,63 @@
 import { useCallback, useRef, useState } from 'react';
-import { api } from '../api.ts';
+import { api, reloadMe } from '../api.ts';
 import { PageTitle } from '../components/Layout.tsx';
-import { ProblemMessage, Spinner, StateBadge } from '../components/ui.tsx';
+import { ProblemMessage, Spinner, StateBadge, SuccessMessage } from '../components/ui.tsx';
 import { dateTime, won } from '../format.ts';
-import { useAction, usePolling, useTitle } from '../hooks.ts';
+import { useAction, usePolling, useSession, useTitle } from '../hooks.ts';
 import { useLang, useT } from '../i18n.ts';
 import { Link } from '../router.tsx';
 import type { MyPledge, Page } from '../types.ts';
+
+/** The signed-in user's address: whether it is verified, and a button that mails the link. */
+function AccountCard() {
+  const t = useT();
+  const me = useSession().me;
+  const send = useAction();
+  // Verified in another tab (the mail's link opens one): pick it up when this one is looked at again.
+  usePolling(() => reloadMe(), 10_000, Boolean(me && !me.emailVerified));
+  if (!me) return null;
+  return (
+    <section className="card" aria-labelledby="account-title" data-testid="account">
+      <h2 id="account-title">{t.account.title}</h2>
+      <dl className="pledge-facts">
+        <div>
+          <dt>{t.account.email}</dt>
+          <dd className="account-email">
+            {me.email}{' '}
+            <span
+              className={`badge ${me.emailVerified ? 'badge-verified' : 'badge-unverified'}`}
+              data-testid="email-status"
+            >
+              {me.emailVerified ? t.account.verified : t.account.unverified}
+            </span>
+          </dd>
+        </div>
+      </dl>
+      {me.emailVerified ? (
+        <p className="muted">{t.account.verifiedNote}</p>
+      ) : (
+        <>
+          <p className="muted">{t.account.unverifiedNote}</p>
+          <SuccessMessage>{send.done}</SuccessMessage>
+          <ProblemMessage error={send.error} />
+          <button
+            type="button"
+            className="button button-primary"
+            disabled={send.busy}
+            onClick={() =>
+              void send.run(async () => {
+                await api('POST', '/api/v1/auth/email-verification');
+                return t.account.sent(me.email);
+              })
+            }
+          >
+            {send.busy ? t.account.sending : send.done ? t.account.resend : t.account.send}
+          </button>
+        </>
+      )}
+    </section>
+  );
+}
 
 export function MePage() {
   const t = useT();
@@ -52,6 +103,7 @@ export function MePage() {
     <>
       <PageTitle>{t.me.title}</PageTitle>
       <p className="lead">{t.me.lead}</p>
+      <AccountCard />
       <ProblemMessage error={error} />
       {!loaded ? (
         <Spinner label={t.common.loading} />
