@@ -64,9 +64,21 @@ function onStream(res: http.IncomingMessage): void {
   res.on('close', () => closed++);
 }
 
+/**
+ * The server admits at most 50 streams per client address (API.md 1.1), so
+ * the simulated viewers come from many loopback addresses, 40 streams each:
+ * all of 127.0.0.0/8 reaches a server listening on 127.0.0.1.
+ */
+const STREAMS_PER_ADDRESS = 40;
+let opened = 0;
+function nextLocalAddress(): string {
+  const n = 2 + Math.floor(opened++ / STREAMS_PER_ADDRESS);
+  return `127.0.${Math.floor(n / 250)}.${(n % 250) + 1}`;
+}
+
 function open(url: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: false, headers: { accept: 'text/event-stream' } }, (res) => {
+    const req = http.get(url, { agent: false, localAddress: nextLocalAddress(), headers: { accept: 'text/event-stream' } }, (res) => {
       if (res.statusCode !== 200) {
         res.resume();
         reject(new Error(`status ${res.statusCode}`));
