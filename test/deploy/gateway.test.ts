@@ -213,9 +213,12 @@ describe.skipIf(!hasKubectl).each(Object.entries(OVERLAYS))(
       }
     });
 
+    // Defence in depth: with METRICS_PORT set the app answers 404 for /metrics
+    // on the port the Gateway reaches anyway (the next test keeps the Gateway
+    // off the metrics port).
     it('never exposes the internal identity API or the metrics', () => {
       for (const host of Object.values(hosts)) {
-        for (const path of ['/internal/v1/users/42', '/metrics', '/internal']) {
+        for (const path of ['/internal/v1/users/42', '/metrics', '/metrics/', '/internal']) {
           const landing = go({ host, path, headers: { 'x-canary': 'always' } }) as Landing;
           expect(landing.filters, `${host}${path}`).toEqual([
             {
@@ -223,6 +226,25 @@ describe.skipIf(!hasKubectl).each(Object.entries(OVERLAYS))(
               urlRewrite: { path: { type: 'ReplaceFullPath', replaceFullPath: '/not-routed' } },
             },
           ]);
+        }
+      }
+    });
+
+    it('never sends a request to a metrics port: every backend port targets the public `http` port', () => {
+      const services = new Map(
+        objs.filter((o) => o.kind === 'Service').map((s) => [s.metadata.name, s]),
+      );
+      for (const r of objs.filter((o) => o.kind === 'HTTPRoute')) {
+        for (const rule of r.spec.rules) {
+          for (const b of rule.backendRefs ?? []) {
+            const port = (
+              services.get(b.name)?.spec.ports as
+                { name: string; port: number; targetPort?: unknown }[] | undefined
+            )?.find((p) => p.port === b.port);
+            const id = `${r.metadata.name} -> ${b.name}:${b.port}`;
+            expect(port?.name, id).toBe('http');
+            expect(port?.targetPort, id).toBe('http');
+          }
         }
       }
     });

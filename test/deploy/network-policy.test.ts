@@ -4,7 +4,8 @@
 // source's egress and the destination's ingress) run over the rendered
 // overlays, with the pods their workloads and CloudNativePG clusters create
 // and the platform's pods around them. It proves exactly the intended edges:
-// which role reaches which database, and little else.
+// which role reaches which database, who reaches which port of the
+// MissionLink pods (Prometheus only their metrics port), and little else.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { haveTool, OVERLAYS, render, type K8sObject } from './support.ts';
 
@@ -19,6 +20,8 @@ interface Endpoint {
   namespace?: string; // undefined: outside the cluster
   labels: Record<string, string>;
   ip: string;
+  /** Named container ports (a NetworkPolicy may name a port instead of numbering it). */
+  ports?: Record<string, number>;
 }
 
 interface LabelSelector {
@@ -38,7 +41,7 @@ interface Peer {
 
 interface Port {
   protocol?: string;
-  port?: number;
+  port?: number | string;
   endPort?: number;
 }
 
@@ -83,14 +86,20 @@ class Network {
     return nsOk && selects(peer.podSelector, other.labels);
   }
 
-  private portMatches(ports: Port[] | undefined, port: number, protocol: string): boolean {
+  /** A named port is looked up among the destination pod's container ports. */
+  private portMatches(
+    ports: Port[] | undefined,
+    port: number,
+    protocol: string,
+    destination: Endpoint,
+  ): boolean {
     if (!ports?.length) return true;
-    return ports.some(
-      (p) =>
-        (p.protocol ?? 'TCP') === protocol &&
-        (p.port === undefined ||
-          (p.endPort ? port >= p.port && port <= p.endPort : p.port === port)),
-    );
+    return ports.some((p) => {
+      if ((p.protocol ?? 'TCP') !== protocol) return false;
+      if (p.port === undefined) return true;
+      if (typeof p.port === 'string') return destination.ports?.[p.port] === port;
+      return p.endPort ? port >= p.port && port <= p.endPort : p.port === port;
+    });
   }
 
   private allowedBy(
@@ -110,6 +119,7 @@ class Network {
     if (!applying.length) return true;
     const key = direction === 'Ingress' ? 'ingress' : 'egress';
     const peersKey = direction === 'Ingress' ? 'from' : 'to';
+    const destination = direction === 'Ingress' ? pod : other;
     return applying.some((p) =>
       ((p.spec[key] ?? []) as Record<string, unknown>[]).some(
         (rule) =>
@@ -117,7 +127,7 @@ class Network {
             (rule[peersKey] as Peer[]).some((peer) =>
               this.peerMatches(peer, p.metadata.namespace!, other),
             )) &&
-          this.portMatches(rule.ports as Port[] | undefined, port, protocol),
+          this.portMatches(rule.ports as Port[] | undefined, port, protocol, destination),
       ),
     );
   }
@@ -154,6 +164,16 @@ function world(objs: K8sObject[], namespace: string) {
         namespace,
         labels: o.spec.template.metadata.labels,
         ip: podIp(),
+        ports: Object.fromEntries(
+          (
+            o.spec.template.spec.containers as {
+              ports?: { name?: string; containerPort: number }[];
+            }[]
+          )
+            .flatMap((c) => c.ports ?? [])
+            .filter((p) => p.name)
+            .map((p) => [p.name!, p.containerPort]),
+        ),
       });
     if (o.kind === 'Cluster')
       pods.push({
@@ -279,20 +299,46 @@ describe.skipIf(!hasKubectl).each(Object.entries(OVERLAYS))(
       }
     });
 
-    it('let only the Gateway (and Prometheus, and the notifier) reach the api', () => {
+    it('let only the Gateway and the notifier reach the api on its public port', () => {
       for (const api of w.byRole('api')) {
-        expect(w.net.allows(w.platform.gateway, api, 8080)).toBe(true);
-        expect(w.net.allows(w.platform.prometheus, api, 8080)).toBe(true);
-        expect(w.net.allows(w.platform.intruder, api, 8080)).toBe(false);
+        const http = api.ports!.http!;
+        expect(http, api.name).toBe(8080);
+        expect(w.net.allows(w.platform.gateway, api, http)).toBe(true);
+        expect(w.net.allows(w.platform.intruder, api, http)).toBe(false);
         expect(w.net.allows(w.platform.gateway, api, 5432)).toBe(false);
-        for (const n of w.byRole('notifier')) expect(w.net.allows(n, api, 8080)).toBe(true);
+        for (const n of w.byRole('notifier')) expect(w.net.allows(n, api, http)).toBe(true);
         for (const other of ['settlement', 'sweeper', 'nats'])
-          for (const p of w.byRole(other)) expect(w.net.allows(p, api, 8080), other).toBe(false);
+          for (const p of w.byRole(other)) expect(w.net.allows(p, api, http), other).toBe(false);
       }
+      // Workers serve no API: nothing in the cluster reaches their public
+      // port (the kubelet's probes come from the node, which is always admitted).
       for (const role of ['settlement', 'notifier', 'sweeper']) {
         for (const p of w.byRole(role)) {
-          expect(w.net.allows(w.platform.gateway, p, 8080), role).toBe(false);
-          expect(w.net.allows(w.platform.prometheus, p, 8080), role).toBe(true);
+          for (const from of [w.platform.gateway, w.platform.prometheus, w.platform.intruder])
+            expect(w.net.allows(from, p, p.ports!.http!), `${from.name} -> ${role}`).toBe(false);
+          for (const other of w.pods.filter((o) => o !== p))
+            expect(w.net.allows(other, p, p.ports!.http!), `${other.name} -> ${role}`).toBe(false);
+        }
+      }
+    });
+
+    it('let Prometheus (the monitoring namespace) scrape every MissionLink pod on its metrics port, and only there', () => {
+      for (const role of ['api', 'settlement', 'notifier', 'sweeper']) {
+        const pods = w.byRole(role);
+        expect(pods.length, role).toBeGreaterThan(0);
+        for (const p of pods) {
+          const metrics = p.ports?.metrics;
+          expect(metrics, `${p.name}: container port metrics`).toBeDefined();
+          expect(metrics, p.name).not.toBe(p.ports!.http);
+          expect(w.net.allows(w.platform.prometheus, p, metrics!), p.name).toBe(true);
+          // /metrics is no longer served on the public port: Prometheus has no business there.
+          expect(w.net.allows(w.platform.prometheus, p, p.ports!.http!), p.name).toBe(false);
+          // Nobody else reaches the metrics port: not the Gateway, not another namespace,
+          // not the other pods of this one.
+          for (const from of [w.platform.gateway, w.platform.intruder, w.platform.dns])
+            expect(w.net.allows(from, p, metrics!), `${from.name} -> ${p.name}`).toBe(false);
+          for (const other of w.pods.filter((o) => o !== p))
+            expect(w.net.allows(other, p, metrics!), `${other.name} -> ${p.name}`).toBe(false);
         }
       }
     });
@@ -377,5 +423,34 @@ describe('the NetworkPolicy evaluator itself', () => {
     expect(closed.allows(a, b, 80)).toBe(true);
     expect(closed.allows(a, b, 81)).toBe(false);
     expect(closed.allows(b, a, 80)).toBe(true);
+  });
+
+  it("resolves a named port against the destination pod's container ports", () => {
+    const a: Endpoint = { name: 'a', namespace: 'n', labels: { app: 'a' }, ip: '10.0.0.1' };
+    const b: Endpoint = {
+      name: 'b',
+      namespace: 'n',
+      labels: { app: 'b' },
+      ip: '10.0.0.2',
+      ports: { metrics: 9464 },
+    };
+    const net = new Network(
+      [
+        {
+          apiVersion: 'networking.k8s.io/v1',
+          kind: 'NetworkPolicy',
+          metadata: { name: 'p', namespace: 'n' },
+          spec: {
+            podSelector: { matchLabels: { app: 'b' } },
+            policyTypes: ['Ingress'],
+            ingress: [{ ports: [{ port: 'metrics' }] }],
+          },
+        },
+      ],
+      {},
+    );
+    expect(net.allows(a, b, 9464)).toBe(true);
+    expect(net.allows(a, b, 8080)).toBe(false);
+    expect(net.allows({ ...a, ports: { metrics: 8080 } }, { ...b, ports: {} }, 8080)).toBe(false);
   });
 });

@@ -49,6 +49,36 @@ describe.skipIf(!hasKubectl)('deploy/ renders and validates', () => {
         };
       });
 
+  /**
+   * The environment a container sees: the ConfigMaps it takes whole
+   * (`envFrom`), then its own literal `env` values, which win.
+   */
+  const envOf = (objs: K8sObject[], c: K8sObject['spec']): Record<string, string> => {
+    const env: Record<string, string> = {};
+    for (const from of (c.envFrom ?? []) as {
+      prefix?: string;
+      configMapRef?: { name: string };
+    }[]) {
+      if (!from.configMapRef) continue;
+      const cm = find(objs, 'ConfigMap', from.configMapRef.name);
+      expect(cm, `ConfigMap ${from.configMapRef.name}`).toBeDefined();
+      for (const [k, v] of Object.entries((cm!.data ?? {}) as Record<string, string>))
+        env[`${from.prefix ?? ''}${k}`] = String(v);
+    }
+    for (const e of (c.env ?? []) as { name: string; value?: string }[])
+      if (e.value !== undefined) env[e.name] = e.value;
+    return env;
+  };
+  const matchesLabels = (
+    selector: Record<string, string> | undefined,
+    labels: Record<string, string> | undefined,
+  ) => Object.entries(selector ?? {}).every(([k, v]) => labels?.[k] === v);
+  /** The Deployments of each overlay, by name: every role, the canary and (prod) both api slots. */
+  const EXPECTED_DEPLOYMENTS: Record<keyof typeof OVERLAYS, string[]> = {
+    dev: ['api', 'api-canary', 'notifier', 'settlement', 'sweeper'],
+    prod: ['api-blue', 'api-canary', 'api-green', 'notifier', 'settlement', 'sweeper'],
+  };
+
   it('every kustomization renders, without duplicates, into the right namespace', () => {
     for (const dir of KUSTOMIZATIONS) expect(rendered[dir]!.length, dir).toBeGreaterThan(0);
     for (const [env, ns] of Object.entries(OVERLAYS)) {
@@ -181,6 +211,32 @@ describe.skipIf(!hasKubectl)('deploy/ renders and validates', () => {
       }
     });
 
+    it('serves /metrics apart: every MissionLink Deployment sets METRICS_PORT and names it as its container port `metrics`', () => {
+      const objs = overlay(env);
+      const deps = missionlinkDeployments(objs);
+      expect(deps.map((x) => x.d.metadata.name).sort()).toEqual(EXPECTED_DEPLOYMENTS[env]);
+      expect(find(objs, 'ConfigMap', 'missionlink-config')!.data.METRICS_PORT).toBe('9464');
+      for (const { d, c } of deps) {
+        const id = d.metadata.name;
+        const e = envOf(objs, c);
+        expect(e.METRICS_PORT, `${id}: METRICS_PORT`).toMatch(/^[1-9]\d*$/);
+        expect(e.PORT, `${id}: PORT`).toMatch(/^[1-9]\d*$/);
+        expect(e.METRICS_PORT, id).not.toBe(e.PORT);
+        const ports = c.ports as { name: string; containerPort: number; protocol?: string }[];
+        expect(new Set(ports.map((p) => p.name)).size, `${id}: port names`).toBe(ports.length);
+        const metrics = ports.find((p) => p.name === 'metrics');
+        expect(metrics?.containerPort, `${id}: port metrics`).toBe(Number(e.METRICS_PORT));
+        expect(metrics?.protocol ?? 'TCP', id).toBe('TCP');
+        expect(ports.find((p) => p.name === 'http')?.containerPort, `${id}: port http`).toBe(
+          Number(e.PORT),
+        );
+        // The kubelet probes stay on the public port: the metrics listener
+        // answers /metrics only.
+        for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe'])
+          expect(c[probe]?.httpGet?.port, `${id} ${probe}`).toBe('http');
+      }
+    });
+
     it('gives each role exactly the credentials it needs, all from ExternalSecrets', () => {
       const objs = overlay(env);
       expect(objs.filter((o) => o.kind === 'Secret')).toEqual([]);
@@ -265,24 +321,63 @@ describe.skipIf(!hasKubectl)('deploy/ renders and validates', () => {
       if (env === 'prod') expect(conf).toMatch(/cluster\s*\{[^}]*routes/s);
     });
 
-    it('scrapes every role through a ServiceMonitor that matches one of its Services', () => {
+    it('scrapes every MissionLink pod exactly once, on the `metrics` port of a Service that targets its METRICS_PORT', () => {
       const objs = overlay(env);
-      for (const role of ROLES) {
-        const sm = find(objs, 'ServiceMonitor', role);
-        expect(sm, role).toBeDefined();
-        const services = objs.filter(
-          (o) =>
-            o.kind === 'Service' &&
-            Object.entries(sm!.spec.selector.matchLabels as Record<string, string>).every(
-              ([k, v]) => o.metadata.labels?.[k] === v,
-            ),
+      const services = objs.filter((o) => o.kind === 'Service');
+      const deps = missionlinkDeployments(objs);
+      const monitors = objs.filter((o) => o.kind === 'ServiceMonitor');
+      expect(monitors.map((m) => m.metadata.name).sort()).toEqual([...ROLES].sort());
+      const scrapedBy = new Map<string, string[]>();
+      for (const sm of monitors) {
+        const id = `ServiceMonitor/${sm.metadata.name}`;
+        expect(sm.spec.selector.matchExpressions, id).toBeUndefined();
+        const selected = services.filter((s) =>
+          matchesLabels(sm.spec.selector.matchLabels, s.metadata.labels),
         );
-        expect(services.length, role).toBeGreaterThan(0);
-        for (const s of services)
-          expect(s.spec.ports.map((p: { name: string }) => p.name)).toContain(
-            sm!.spec.endpoints[0].port,
-          );
+        expect(selected.length, id).toBeGreaterThan(0);
+        expect(sm.spec.endpoints.length, id).toBeGreaterThan(0);
+        for (const ep of sm.spec.endpoints as {
+          port?: string;
+          targetPort?: unknown;
+          path?: string;
+        }[]) {
+          expect(ep.port, id).toBe('metrics');
+          expect(ep.targetPort, id).toBeUndefined();
+          expect(ep.path ?? '/metrics', id).toBe('/metrics');
+          for (const s of selected) {
+            const sid = `${id} -> Service/${s.metadata.name}`;
+            const port = (
+              s.spec.ports as { name: string; port: number; targetPort?: number | string }[]
+            ).find((p) => p.name === ep.port);
+            expect(port, `${sid}: no port ${ep.port}`).toBeDefined();
+            const backing = deps.filter((x) =>
+              matchesLabels(s.spec.selector, x.d.spec.template.metadata.labels),
+            );
+            expect(backing.length, `${sid}: selects no Deployment`).toBeGreaterThan(0);
+            for (const { d, c } of backing) {
+              const target =
+                typeof port!.targetPort === 'string'
+                  ? (c.ports as { name: string; containerPort: number }[]).find(
+                      (p) => p.name === port!.targetPort,
+                    )?.containerPort
+                  : (port!.targetPort ?? port!.port);
+              expect(target, `${sid} -> Deployment/${d.metadata.name}`).toBe(
+                Number(envOf(objs, c).METRICS_PORT),
+              );
+              scrapedBy.set(d.metadata.name, [
+                ...(scrapedBy.get(d.metadata.name) ?? []),
+                `${sm.metadata.name}/${s.metadata.name}`,
+              ]);
+            }
+          }
+        }
       }
+      for (const { d } of deps)
+        expect(scrapedBy.get(d.metadata.name), `${d.metadata.name} scraped by`).toHaveLength(1);
+      // A Service port named `metrics` targets the container port `metrics`, never `http`.
+      for (const s of services)
+        for (const p of s.spec.ports as { name: string; targetPort?: unknown }[])
+          if (p.name === 'metrics') expect(p.targetPort, s.metadata.name).toBe('metrics');
     });
   });
 
