@@ -1,15 +1,18 @@
 // A real Prometheus, started from a temporary configuration on a free port,
-// scrapes a real MissionLink (`missionlink start`, embedded PostgreSQL) after
+// scrapes a real MissionLink (`missionlink start`, embedded PostgreSQL) on its
+// METRICS_PORT, as the ServiceMonitors scrape the port `metrics` in the
+// cluster (deploy/base/common/configmap.yaml sets METRICS_PORT), after
 // some traffic — register, login (and failed logins until throttled), charge,
 // propose, pledge, accept, bet, decide — and evaluates our rule file. Every
 // recording rule and every dashboard query must return data, except the short
 // list below of what needs traffic this test does not generate.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import {
   api,
   cleanUpAll,
@@ -20,7 +23,7 @@ import {
   waitFor,
   type ServerProcess,
 } from '../support/process.ts';
-import { haveTool, which } from '../deploy/support.ts';
+import { DEPLOY, haveTool, which } from '../deploy/support.ts';
 import {
   APP_METRICS,
   dashboardQueries,
@@ -40,28 +43,51 @@ const hasPrometheus = haveTool(
 /** Queries that need what this test does not produce: NATS JetStream (distributed mode). */
 const NEEDS_TRAFFIC_NOT_GENERATED_HERE = new Set(DISTRIBUTED_ONLY);
 
+/** The settings every MissionLink pod gets (the common ConfigMap of deploy/base). */
+const PRODUCTION_CONFIG = (
+  parse(readFileSync(path.join(DEPLOY, 'base/common/configmap.yaml'), 'utf8')) as {
+    data: Record<string, string>;
+  }
+).data;
+
+/** Two distinct free ports: the public PORT and METRICS_PORT. */
+async function twoFreePorts(): Promise<[number, number]> {
+  const port = await freePort();
+  for (;;) {
+    const other = await freePort();
+    if (other !== port) return [port, other];
+  }
+}
+
 describe.skipIf(!hasPrometheus)('a real Prometheus scraping a real MissionLink', () => {
   let server: ServerProcess;
+  /** Where /metrics is served: METRICS_PORT, as in production. */
+  let metricsUrl: string;
   let prometheus: ChildProcess | undefined;
   let promDir: string | undefined;
   let promUrl: string;
   let promLog = '';
 
   beforeAll(async () => {
+    // Production serves /metrics apart (METRICS_PORT); so does this process,
+    // on a free port of its own.
+    const [appPort, metricsPort] = await twoFreePorts();
     server = await spawnServer({
       dataDir: await tempDataDir(),
       args: ['start'],
-      env: { MIN_WINDOW_SECONDS: '1', LOG_LEVEL: 'warn' },
+      port: appPort,
+      env: { MIN_WINDOW_SECONDS: '1', LOG_LEVEL: 'warn', METRICS_PORT: String(metricsPort) },
     });
     await server.waitReady(60_000);
+    metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
     // Traffic before the first scrape creates the labelled series…
-    await traffic(server.url, 'a');
+    await traffic(server.url, metricsUrl, 'a');
 
     promDir = await mkdtemp(path.join(os.tmpdir(), 'missionlink-prom-'));
     // Our rule file with every group evaluated each second instead of every 30 s.
     const groups = ruleGroups().map((g) => ({ ...g, interval: '1s' }));
     await writeFile(path.join(promDir, 'rules.yaml'), stringify({ groups }));
-    const target = new URL(server.url).host;
+    const target = new URL(metricsUrl).host;
     await writeFile(
       path.join(promDir, 'prometheus.yml'),
       stringify({
@@ -96,7 +122,7 @@ describe.skipIf(!hasPrometheus)('a real Prometheus scraping a real MissionLink',
     if (!up) throw new Error(`Prometheus never scraped MissionLink:\n${promLog}`);
     await sleep(3000);
     // …and traffic after it makes the counters and histograms move.
-    await traffic(server.url, 'b');
+    await traffic(server.url, metricsUrl, 'b');
     await sleep(4000);
   }, 120_000);
 
@@ -126,6 +152,23 @@ describe.skipIf(!hasPrometheus)('a real Prometheus scraping a real MissionLink',
   }
   const needsUntestedTraffic = (expr: string) =>
     metricNames(expr).some((n) => NEEDS_TRAFFIC_NOT_GENERATED_HERE.has(n));
+
+  it('scrapes the metrics port, as production does; the public port answers 404 for /metrics', async () => {
+    expect(PRODUCTION_CONFIG.METRICS_PORT, 'METRICS_PORT in the common ConfigMap').toMatch(
+      /^[1-9]\d*$/,
+    );
+    expect(PRODUCTION_CONFIG.METRICS_PORT).not.toBe(PRODUCTION_CONFIG.PORT);
+    const up = await query('up{job="missionlink"}');
+    expect(up.map((s) => [s.metric.instance, s.value[1]])).toEqual([
+      [new URL(metricsUrl).host, '1'],
+    ]);
+    expect(new URL(metricsUrl).port).not.toBe(String(server.port));
+    for (const spelling of ['/metrics', '/metrics/', '/METRICS', '/%6detrics'])
+      expect((await fetch(`${server.url}${spelling}`)).status, spelling).toBe(404);
+    // The public port still answers the kubelet's probes.
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+  });
 
   it('scrapes every application metric MissionLink exports (the bus ones only in distributed mode)', async () => {
     const names = new Set(
@@ -188,9 +231,10 @@ describe.skipIf(!hasPrometheus)('a real Prometheus scraping a real MissionLink',
 /**
  * One round of traffic: accounts, a failed-login burst until throttled,
  * charges, a channel, two missions (one succeeds with a bet on it, one fails)
- * with pledges, and an event-stream client.
+ * with pledges, and an event-stream client; then waits, reading `metricsUrl`,
+ * until settlement and mails are done.
  */
-async function traffic(base: string, round: string): Promise<void> {
+async function traffic(base: string, metricsUrl: string, round: string): Promise<void> {
   const password = 'a long password for tests';
   const ok = (r: { status: number; body: unknown }, status: number, what: string) => {
     if (r.status !== status) throw new Error(`${what}: ${r.status} ${JSON.stringify(r.body)}`);
@@ -280,7 +324,7 @@ async function traffic(base: string, round: string): Promise<void> {
     // Settlement and mails happen asynchronously; wait until nothing is pending.
     const settled = await waitFor(
       async () => {
-        const text = await (await fetch(`${base}/metrics`)).text();
+        const text = await (await fetch(metricsUrl)).text();
         return (
           /^missionlink_settlement_jobs_pending 0$/m.test(text) &&
           /^missionlink_mails_pending 0$/m.test(text) &&
