@@ -1,7 +1,7 @@
-import { loadConfig, ConfigError, type Config } from './platform/config.ts';
-import { DataDirInUseError } from './platform/datadir.ts';
+import { loadConfig, ConfigError, usesEmbeddedDatabase, type Config } from './platform/config.ts';
+import { DataDirInUseError, NoDatabaseError } from './platform/datadir.ts';
 import { createLogger } from './platform/log.ts';
-import { prepareDatabases, startProcess, stopOnSignals } from './platform/runtime.ts';
+import { prepareDatabases, runUntilStopped, stopEmbedded, type Running } from './platform/runtime.ts';
 import { VERSION } from './app.ts';
 
 const HELP = `missionlink ${VERSION} — mission donations for live streamers
@@ -53,17 +53,15 @@ async function main(argv: string[]): Promise<void> {
       if (command === 'serve' && (!cfg.DATABASE_URL_FUNDING && !cfg.DATABASE_URL_IDENTITY)) {
         fail('serve needs DATABASE_URL_IDENTITY and/or DATABASE_URL_FUNDING (use start for the embedded database)', 2);
       }
-      const running = await startProcess(cfg, log);
-      // Started by an npm script (`npm start`): follow npm's shell, see stopOnSignals.
-      stopOnSignals(running, log, { followParent: Boolean(process.env.npm_lifecycle_event) });
-      return;
+      // Started by an npm script (`npm start`): follow npm, see runUntilStopped.
+      return runUntilStopped(cfg, log, {
+        followParent: Boolean(process.env.npm_lifecycle_event),
+        onReady: (running) => process.stderr.write(`${readyLine(cfg, running)}\n`),
+      });
     }
     case 'migrate': {
       const { embedded } = await prepareDatabases(cfg, log, ['identity', 'funding']);
-      if (embedded) {
-        await embedded.server.stop();
-        await embedded.release();
-      }
+      if (embedded) await stopEmbedded(embedded);
       log.info('migrations are up to date');
       return;
     }
@@ -71,7 +69,7 @@ async function main(argv: string[]): Promise<void> {
       if (sub !== 'verify') fail('usage: missionlink ledger verify', 2);
       const { openPool } = await import('./platform/db.ts');
       const { verifyLedger } = await import('./ledger/index.ts');
-      const { embedded, urls } = await prepareDatabases(cfg, log, ['funding']);
+      const { embedded, urls } = await prepareDatabases(cfg, log, ['funding'], { existing: true });
       const pool = openPool({ url: urls.funding!, name: 'verify' });
       try {
         const report = await verifyLedger(pool);
@@ -79,10 +77,7 @@ async function main(argv: string[]): Promise<void> {
         process.exitCode = report.ok ? 0 : 1;
       } finally {
         await pool.end();
-        if (embedded) {
-          await embedded.server.stop();
-          await embedded.release();
-        }
+        if (embedded) await stopEmbedded(embedded);
       }
       return;
     }
@@ -100,7 +95,7 @@ async function main(argv: string[]): Promise<void> {
       const { verifyAuditChain } = await import('./identity/audit.ts');
       const { loadAuditKey } = await import('./identity/audit-key.ts');
       // The chain in the identity database, its anchors in the funding database.
-      const { embedded, urls } = await prep(cfg, log, ['identity', 'funding']);
+      const { embedded, urls } = await prep(cfg, log, ['identity', 'funding'], { existing: true });
       const identity = openPool({ url: urls.identity!, name: 'audit' });
       const funding = openPool({ url: urls.funding!, name: 'audit' });
       try {
@@ -116,10 +111,7 @@ async function main(argv: string[]): Promise<void> {
         process.exitCode = result.ok ? 0 : 1;
       } finally {
         await Promise.all([identity.end(), funding.end()]);
-        if (embedded) {
-          await embedded.server.stop();
-          await embedded.release();
-        }
+        if (embedded) await stopEmbedded(embedded);
       }
       return;
     }
@@ -128,8 +120,18 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+/**
+ * The one line a person starting the server reads (stderr; stdout stays JSON
+ * for machines): where it listens, where its data lives, how to stop it.
+ */
+function readyLine(cfg: Config, running: Running): string {
+  const data = usesEmbeddedDatabase(cfg) ? ` — data in ${cfg.DATA_DIR}` : '';
+  return `MissionLink is ready on ${running.url}${data} (Ctrl-C stops it)`;
+}
+
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof DataDirInUseError) fail(err.message, 1);
+  if (err instanceof NoDatabaseError) fail(err.message, 2);
   process.stderr.write(`missionlink: ${(err as Error)?.stack ?? String(err)}\n`);
   process.exit(1);
 });

@@ -61,6 +61,9 @@ function isAlive(pid: number): boolean {
 
 export class DataDirInUseError extends Error {}
 
+/** A read-only command found no embedded database where DATA_DIR points. */
+export class NoDatabaseError extends Error {}
+
 /**
  * Takes the exclusive lock that guards the embedded database of a DATA_DIR.
  *

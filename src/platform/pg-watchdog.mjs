@@ -14,12 +14,19 @@ import path from 'node:path';
 const [parentPid, pgDataDir, lockFile] = process.argv.slice(2);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** Whether `pid` still runs; a zombie (exited, not yet reaped) does not. */
 function alive(pid) {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return err.code === 'EPERM';
+    if (err.code !== 'EPERM') return false;
+  }
+  if (!procAvailable()) return true;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    return false;
   }
 }
 

@@ -4,7 +4,7 @@
 // after `kill -9`, least-privilege database roles, and CLI exit codes.
 import { watch } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { access, chown, stat, writeFile } from 'node:fs/promises';
+import { access, chown, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -150,6 +150,9 @@ describe('one DATA_DIR across the life of several processes', () => {
     expect(current.stdout()).not.toContain('migrations applied');
     const login = await api(current.url, 'POST', '/api/v1/auth/login', { email, password });
     expect(login.status, JSON.stringify(login.body)).toBe(200);
+    // One line for the person at the terminal (stderr); stdout stays JSON.
+    expect(current.stderr()).toContain(`MissionLink is ready on ${current.url} — data in ${dataDir}`);
+    expect(current.stdout().split('\n').filter((l) => l.trim() && !l.startsWith('{'))).toEqual([]);
 
     const second = await runCommand({ dataDir, args: ['start'] }, 20_000);
     expect(second.code, second.stderr).not.toBe(0);
@@ -271,6 +274,28 @@ describe.concurrent('commands and configuration', () => {
     // It failed before touching anything.
     expect(await exists(dataDir)).toBe(false);
   });
+
+  it.for([['ledger', 'verify'], ['audit', 'verify']] as const)(
+    '%s %s refuses a DATA_DIR without a database (exit 2, naming DATA_DIR) and creates nothing',
+    { timeout: 60_000 },
+    async (args, { expect }) => {
+      const missing = await tempDataDir();
+      // An existing folder that holds no database (a mistyped DATA_DIR, or a
+      // folder made for it) is refused the same way.
+      const empty = await tempDataDir();
+      await mkdir(empty);
+      for (const dataDir of [missing, empty]) {
+        const res = await runCommand({ dataDir, args: [...args] });
+        expect(res.code, res.stderr + res.stdout).toBe(2);
+        expect(res.stderr).toContain(`DATA_DIR ${dataDir}`);
+        expect(res.stderr).not.toMatch(/\n\s+at /);
+        expect(await exists(path.join(dataDir, 'pg')), 'never initdb').toBe(false);
+        expect(await leftovers(dataDir)).toEqual([]);
+      }
+      expect(await exists(missing)).toBe(false);
+      expect(await readdir(empty)).toEqual([]);
+    },
+  );
 
   it('migrate applies the migrations on an empty DATA_DIR, exits 0 and leaves nothing running', async ({ expect }) => {
     const dataDir = await tempDataDir();

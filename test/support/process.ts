@@ -151,6 +151,8 @@ export interface ServerProcess {
   port: number;
   url: string;
   dataDir: string;
+  /** Leader of its own process group. */
+  detached: boolean;
   stdout(): string;
   stderr(): string;
   /** Resolves when the process has exited (never rejects). */
@@ -160,6 +162,12 @@ export interface ServerProcess {
   waitReady(ms?: number): Promise<number>;
   /** Sends `signal` to the process itself and waits up to `ms` for it to exit. */
   signal(signal: NodeJS.Signals, ms?: number): Promise<Exit & { ms: number; timedOut: boolean }>;
+  /**
+   * Sends `signal` to the whole process group (spawned with `detached`), as a
+   * terminal's Ctrl-C, `kill -- -PGID`, systemd or a container runtime do, and
+   * waits up to `ms` for the spawned process to exit.
+   */
+  signalGroup(signal: NodeJS.Signals, ms?: number): Promise<Exit & { ms: number; timedOut: boolean }>;
   /** Parsed pino lines of stdout. */
   logLines(): Record<string, unknown>[];
 }
@@ -172,6 +180,8 @@ export interface SpawnOptions {
   npm?: string[];
   port?: number;
   env?: Record<string, string | undefined>;
+  /** Its own process group (leader: the spawned process), for signalGroup(). */
+  detached?: boolean;
 }
 
 const live = new Set<ServerProcess>();
@@ -197,9 +207,9 @@ export async function spawnServer(opts: SpawnOptions): Promise<ServerProcess> {
   const [cmd, args] = opts.npm
     ? [process.platform === 'win32' ? 'npm.cmd' : 'npm', opts.npm]
     : [process.execPath, ['bin/missionlink.js', ...(opts.args ?? ['start'])]];
-  // Not detached: a Ctrl-C on the test run reaches the server too (it stops
-  // cleanly). Clean-up finds npm's children through their DATA_DIR.
-  const child = spawn(cmd, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Not detached unless asked: a Ctrl-C on the test run reaches the server too
+  // (it stops cleanly). Clean-up finds npm's children through their DATA_DIR.
+  const child = spawn(cmd, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached ?? false });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -223,6 +233,7 @@ export async function spawnServer(opts: SpawnOptions): Promise<ServerProcess> {
     port,
     url,
     dataDir: opts.dataDir,
+    detached: opts.detached ?? false,
     stdout: () => out,
     stderr: () => err,
     exited,
@@ -247,6 +258,13 @@ export async function spawnServer(opts: SpawnOptions): Promise<ServerProcess> {
     async signal(signal, ms = 10_000) {
       const sent = Date.now();
       if (!exit) child.kill(signal);
+      const timedOut = await Promise.race([exited.then(() => false), sleep(ms).then(() => true)]);
+      return { ...(exit ?? { code: null, signal: null }), ms: Date.now() - sent, timedOut };
+    },
+    async signalGroup(signal, ms = 10_000) {
+      if (!opts.detached) throw new Error('signalGroup needs a server spawned with detached: true');
+      const sent = Date.now();
+      kill(-srv.pid, signal);
       const timedOut = await Promise.race([exited.then(() => false), sleep(ms).then(() => true)]);
       return { ...(exit ?? { code: null, signal: null }), ms: Date.now() - sent, timedOut };
     },
@@ -294,6 +312,8 @@ function kill(pid: number, signal: NodeJS.Signals) {
  */
 export async function killServer(srv: ServerProcess): Promise<void> {
   if (srv.pid > 0 && !srv.exitInfo()) kill(srv.pid, 'SIGKILL');
+  // A detached server's group may outlive its leader (npm): end all of it.
+  if (srv.pid > 0 && srv.detached) kill(-srv.pid, 'SIGKILL');
   for (const p of await leftovers(srv.dataDir)) kill(p.pid, 'SIGKILL');
   await Promise.race([srv.exited, sleep(5000)]);
   live.delete(srv);
