@@ -36,7 +36,7 @@ async function loadMigrations(db: DatabaseName): Promise<Migration[]> {
 }
 
 /** Tables nobody may change or delete rows of: the books and the audit trail. */
-export const APPEND_ONLY: Record<DatabaseName, string[]> = { identity: ['audit_log'], funding: ['transfers'] };
+export const APPEND_ONLY: Record<DatabaseName, string[]> = { identity: ['audit_log', 'audit_chain'], funding: ['transfers', 'audit_anchors'] };
 
 /** Tables whose rows are updated but never deleted: transfers reference accounts without a foreign key. */
 export const NEVER_DELETED: Record<DatabaseName, string[]> = { identity: [], funding: ['accounts'] };
