@@ -24,6 +24,21 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    destination as pino.DestinationStream | undefined,
+    (destination as pino.DestinationStream | undefined) ?? stdoutDestination(),
   );
+}
+
+/**
+ * Standard output, written synchronously as pino does by default, except that
+ * a terminal or pipe that went away (EIO when the terminal closed, EPIPE when
+ * the reader exited) silences the log instead of crashing a process that may
+ * be in the middle of a clean stop.
+ */
+function stdoutDestination(): pino.DestinationStream {
+  const stream = pino.destination({ dest: 1, sync: true });
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EIO' && err.code !== 'EPIPE') throw err;
+    stream.write = () => true;
+  });
+  return stream;
 }
