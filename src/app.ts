@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import type { Config, Role } from './platform/config.ts';
+import { publicOrigin, type Config, type Role } from './platform/config.ts';
 import type { Pool, Queryable } from './platform/db.ts';
 import { registerBareRoute } from './platform/bare-route.ts';
 import { InProcessBus, type Bus } from './platform/bus.ts';
@@ -9,8 +9,7 @@ import { createHttpServer, type App } from './platform/http.ts';
 import type { Logger } from './platform/log.ts';
 import { Metrics } from './platform/metrics.ts';
 import { enqueueEvent, OutboxRelay, type RelayHooks } from './platform/outbox.ts';
-import { createAuthenticator, IdentityClient, identityRoutes, IdentityService, internalIdentityRoutes, UserDirectory, type KeyRing } from './identity/index.ts';
-import { AuditAnchor } from './identity/audit-anchor.ts';
+import { AuditAnchor, createAuthenticator, IdentityClient, identityRoutes, IdentityService, internalIdentityRoutes, UserDirectory, type KeyRing } from './identity/index.ts';
 import { NatsBus } from './platform/nats-bus.ts';
 import { webRoutes } from './platform/web.ts';
 import { ChannelService, LiveHub, type MissionRow, liveRoutes, MissionService, missionRoutes } from './missions/index.ts';
@@ -123,7 +122,7 @@ export async function createMissionLink(deps: AppDeps): Promise<MissionLink> {
     live.subscribe();
     // The audit key (this process appends with it), and the job that anchors the chain every few seconds.
     ml.auditAnchor = await AuditAnchor.open({ identity: pools.identity, funding, config, log: logger });
-    await identityRoutes(http, identity, auth);
+    await identityRoutes(http, identity, auth, publicOrigin(config));
     await internalIdentityRoutes(http, deps.keys, directory);
     // Old failed-login windows are pruned hourly by every api process (cheap, idempotent).
     const prune = setInterval(() => void identity.pruneThrottle().catch(() => undefined), 3600_000);

@@ -10,7 +10,9 @@ export type AuditAction =
   | 'login_throttled'
   | 'refresh'
   | 'refresh_reuse'
-  | 'logout';
+  | 'logout'
+  | 'email_verification_requested'
+  | 'email_verified';
 
 export interface AuditEntry {
   action: AuditAction;

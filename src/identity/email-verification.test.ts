@@ -170,6 +170,27 @@ describe('verified email', () => {
   });
 });
 
+describe('the link in the mail', () => {
+  it('points at PUBLIC_URL, never at the Host the request named (a forged one would collect the token)', async () => {
+    const elsewhere = await createTestApp({ SMTP_URL: sink.url, PUBLIC_URL: 'https://missions.example.kr/' }, { keys });
+    try {
+      const who = await client(elsewhere.ml.http).signUp('Hosted');
+      const res = await elsewhere.ml.http.inject({
+        method: 'POST',
+        url: '/api/v1/auth/email-verification',
+        headers: { authorization: `Bearer ${who.token}`, host: 'attacker.example', 'x-forwarded-host': 'attacker.example' },
+      });
+      expect(res.statusCode).toBe(202);
+      const raw = await eventually(async () => (await verificationMails(sink, who.email))[0]);
+      const text = plainText(raw);
+      expect(text).toMatch(/https:\/\/missions\.example\.kr\/verify-email\?token=/);
+      expect(text).not.toContain('attacker.example');
+    } finally {
+      await elsewhere.close();
+    }
+  });
+});
+
 describe('a notifier without the identity database (distributed mode)', () => {
   it('gets the same mail from the internal API, for a service token only', async () => {
     const who = await api.signUp('Remote');

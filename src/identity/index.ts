@@ -7,3 +7,4 @@ export { loadKeyRing, rotateKeys, KeyRing, API_AUDIENCE, INTERNAL_AUDIENCE } fro
 export { verifyAuditChain, type AuditCheck } from './audit.ts';
 export { UserDirectory } from './directory.ts';
 export { internalIdentityRoutes, IdentityClient } from './internal.ts';
+export { AuditAnchor } from './audit-anchor.ts';

@@ -46,22 +46,11 @@ const MeSchema = z.object({
 // Tokens this server mints are 43 base64url characters; others are simply unknown (INVALID_TOKEN).
 const VerificationToken = z.string().min(1, 'must not be empty').max(200);
 
-// What a Host header may say: a name or an address, and a port.
-const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
-
 /**
- * Where the mailed link points: the scheme and host the request came in on
- * (through a TRUST_PROXY proxy: what it forwarded). Only the signed-in
- * user's own address is mailed, so a caller can only choose the host of a
- * link mailed to themselves.
+ * @param linkOrigin where mailed links point (PUBLIC_URL): never the request's
+ *   Host, which would let a sender aim a verification link at a host of theirs.
  */
-function linkOrigin(req: FastifyRequest): string {
-  const host = req.host;
-  if (!HOST.test(host) || host.length > 255) throw new AppError('VALIDATION_FAILED', 'The Host header does not name a host');
-  return `${req.protocol === 'https' ? 'https' : 'http'}://${host}`;
-}
-
-export async function identityRoutes(app: App, identity: IdentityService, auth: Authenticator): Promise<void> {
+export async function identityRoutes(app: App, identity: IdentityService, auth: Authenticator, linkOrigin: string): Promise<void> {
   await app.register(fastifyCookie);
   const ctx = (req: FastifyRequest) => ({ ip: req.ip });
 
@@ -151,7 +140,7 @@ export async function identityRoutes(app: App, identity: IdentityService, auth: 
     },
   }, async (req, reply) => {
     const userId = await auth.requireUser(req);
-    await identity.requestEmailVerification(userId, linkOrigin(req), ctx(req));
+    await identity.requestEmailVerification(userId, linkOrigin, ctx(req));
     return reply.code(202).send();
   });
 

@@ -65,6 +65,9 @@ const envSchema = z.object({
     .transform((v) => v.split(',').map((a) => a.trim()).filter(Boolean))
     .pipe(z.array(z.string().refine(isAddressOrCidr, { error: (i) => `${String(i.input)} is not an IP address or CIDR` })))
     .optional(),
+  // Where people reach this deployment: the origin of links in mails. Never
+  // taken from a request's Host header, which the sender chooses.
+  PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   // Serve /metrics on this port only (the public PORT then answers 404 for it).
   METRICS_PORT: port.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -125,6 +128,16 @@ function isAddressOrCidr(value: string): boolean {
   if (!family) return false;
   if (bits === undefined) return true;
   return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * The origin of links in mails: PUBLIC_URL, else where this process listens
+ * (a wildcard HOST is read as the loopback address).
+ */
+export function publicOrigin(config: Pick<Config, 'PUBLIC_URL' | 'HOST' | 'PORT'>): string {
+  if (config.PUBLIC_URL) return new URL(config.PUBLIC_URL).origin;
+  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
+  return new URL(`http://${isIP(host) === 6 ? `[${host}]` : host}:${config.PORT}`).origin;
 }
 
 /** True when this configuration runs the embedded PostgreSQL (no database URL given). */

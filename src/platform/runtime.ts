@@ -166,7 +166,8 @@ export async function startProcess(config: Config, log: Logger, signal?: AbortSi
     for (const db of dbs) {
       pools[db] = openPool({ url: urls[db]!, name: db, max: 20 }, (err) => log.warn({ database: db, err: err.message }, 'idle database connection failed'));
     }
-    const needsKeys = config.ROLES.includes('api') || (config.ROLES.includes('notifier') && !pools.identity);
+    // A notifier composes verification links from the signing keys, with or without the identity database.
+    const needsKeys = config.ROLES.includes('api') || config.ROLES.includes('notifier');
     const keys = needsKeys ? await loadKeyRing(config.dataDir, config.SIGNING_KEYS) : undefined;
     let paymentWebhookSecret = config.PAYMENT_WEBHOOK_SECRET;
     if (!paymentWebhookSecret && config.ROLES.includes('api')) {
