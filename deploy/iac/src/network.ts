@@ -5,6 +5,9 @@
 // losing one zone never cuts the others off.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { subnetCidrs } from './subnets.ts';
+
+export { subnetCidrs } from './subnets.ts';
 
 export interface NetworkArgs {
   name: string;
@@ -25,20 +28,6 @@ export interface Zone {
 export interface Network {
   vpc: aws.ec2.Vpc;
   zones: Zone[];
-}
-
-/** Splits a /16 into the subnets of `zone` (0-based): public /20, nodes /19, databases /22. */
-export function subnetCidrs(
-  cidrBlock: string,
-  zone: number,
-): { public: string; nodes: string; databases: string } {
-  const [a, b] = cidrBlock.split('.');
-  if (!cidrBlock.endsWith('/16')) throw new Error(`the VPC CIDR must be a /16, got ${cidrBlock}`);
-  return {
-    public: `${a}.${b}.${zone * 16}.0/20`, // x.y.0.0, x.y.16.0, x.y.32.0
-    nodes: `${a}.${b}.${64 + zone * 32}.0/19`, // x.y.64.0, x.y.96.0, x.y.128.0
-    databases: `${a}.${b}.${192 + zone * 4}.0/22`, // x.y.192.0, x.y.196.0, x.y.200.0
-  };
 }
 
 export function createNetwork(args: NetworkArgs, opts?: pulumi.ComponentResourceOptions): Network {
