@@ -4,8 +4,11 @@
 // the platform promises: hardened pods, probes, graceful shutdown, the right
 // secrets for each role, and the prod-only guarantees.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { subnetCidrs } from '../../deploy/iac/src/subnets.ts';
 import { strictCheck } from './strict-schema.ts';
 import {
   DEPLOY,
@@ -25,6 +28,61 @@ const hasKubectl = haveTool(
   'install kubectl (it bundles kustomize v5)',
 );
 const ROLES = ['api', 'settlement', 'notifier', 'sweeper'] as const;
+
+/** An address range `a.b.c.d/n` or `x::/n`, or undefined when `text` is not one (a bare address is not). */
+function parseCidr(text: string): { family: 4 | 6; first: bigint; last: bigint } | undefined {
+  const m = /^([^/\s]+)\/(\d{1,3})$/.exec(text);
+  if (!m) return undefined;
+  const family = isIP(m[1]!);
+  if (family !== 4 && family !== 6) return undefined;
+  const width = family === 4 ? 32 : 128;
+  const bits = Number(m[2]);
+  if (bits > width) return undefined;
+  let value = 0n;
+  if (family === 4) {
+    for (const octet of m[1]!.split('.')) value = (value << 8n) | BigInt(octet);
+  } else {
+    const [head, tail] = m[1]!.includes('::') ? m[1]!.split('::') : [m[1]!, undefined];
+    const groups = (x: string | undefined) => (x ? x.split(':') : []);
+    if (
+      groups(head)
+        .concat(groups(tail))
+        .some((g) => g.includes('.'))
+    )
+      return undefined;
+    const fill = 8 - groups(head).length - groups(tail).length;
+    for (const g of [
+      ...groups(head),
+      ...Array<string>(tail === undefined ? 0 : fill).fill('0'),
+      ...groups(tail),
+    ])
+      value = (value << 16n) | BigInt(`0x${g}`);
+  }
+  const host = (1n << BigInt(width - bits)) - 1n;
+  // A range names its network address: 10.40.65.0/19 is a typo, not a range.
+  if ((value & host) !== 0n) return undefined;
+  return { family, first: value, last: value | host };
+}
+const overlaps = (a: string, b: string) => {
+  const [x, y] = [parseCidr(a)!, parseCidr(b)!];
+  return x.family === y.family && x.first <= y.last && y.first <= x.last;
+};
+const within = (inner: string, outer: string) => {
+  const [x, y] = [parseCidr(inner)!, parseCidr(outer)!];
+  return x.family === y.family && y.first <= x.first && x.last <= y.last;
+};
+
+/** The subnets deploy/iac builds for an environment (its Pulumi stack settings). */
+function iacNetwork(env: string) {
+  const stack = parseYaml(readFileSync(path.join(DEPLOY, `iac/Pulumi.${env}.yaml`), 'utf8')) as {
+    config: Record<string, unknown>;
+  };
+  const vpc = stack.config['missionlink:vpcCidr'] as string;
+  const zones = (stack.config['missionlink:availabilityZones'] as string[]).map((_, i) =>
+    subnetCidrs(vpc, i),
+  );
+  return { vpc, zones };
+}
 
 describe.skipIf(!hasKubectl)('deploy/ renders and validates', () => {
   const rendered: Record<string, K8sObject[]> = {};
@@ -252,6 +310,7 @@ describe.skipIf(!hasKubectl)('deploy/ renders and validates', () => {
       }
       const expected: Record<string, string[]> = {
         api: [
+          'AUDIT_HMAC_KEY',
           'DATABASE_URL_FUNDING',
           'DATABASE_URL_IDENTITY',
           'PAYMENT_WEBHOOK_SECRET',
@@ -277,6 +336,121 @@ describe.skipIf(!hasKubectl)('deploy/ renders and validates', () => {
       const config = find(objs, 'ConfigMap', 'missionlink-config')!;
       expect(config.data.IDENTITY_URL).toBe('http://api');
       expect(config.data.NATS_URL).toBe('nats://nats:4222');
+    });
+
+    /** The Deployments whose ROLES include api (stable or slots, and the canary). */
+    const apiDeployments = (objs: K8sObject[]) =>
+      missionlinkDeployments(objs).filter((x) =>
+        x.role
+          .split(',')
+          .map((r) => r.trim())
+          .includes('api'),
+      );
+    const API_DEPLOYMENTS: Record<keyof typeof OVERLAYS, string[]> = {
+      dev: ['api', 'api-canary'],
+      prod: ['api-blue', 'api-canary', 'api-green'],
+    };
+
+    it('believes X-Forwarded-* on every api Deployment only from the VPC node subnets the Envoy pods come from (TRUST_PROXY)', () => {
+      const objs = overlay(env);
+      const apis = apiDeployments(objs);
+      expect(apis.map((x) => x.d.metadata.name).sort()).toEqual(API_DEPLOYMENTS[env]);
+      const { vpc, zones } = iacNetwork(env);
+      expect(zones).toHaveLength(3);
+      const values = new Set<string>();
+      for (const { d, c } of apis) {
+        const id = d.metadata.name;
+        const value = envOf(objs, c).TRUST_PROXY;
+        expect(value, `${id}: TRUST_PROXY`).toBeDefined();
+        values.add(value!);
+        const entries = value!.split(',').map((a) => a.trim());
+        expect(entries.every(Boolean), `${id}: empty entry in ${value}`).toBe(true);
+        for (const cidr of entries) {
+          expect(parseCidr(cidr), `${id}: ${cidr} is not a CIDR`).toBeDefined();
+          expect(['0.0.0.0/0', '::/0'], id).not.toContain(cidr);
+          expect(cidr, `${id}: ${cidr} trusts everyone`).not.toMatch(/\/0$/);
+          expect(within(cidr, vpc), `${id}: ${cidr} outside the ${env} VPC ${vpc}`).toBe(true);
+          // The internet-facing NLB lives in the public subnets: trusting it
+          // would make a client's own X-Forwarded-For believable.
+          for (const z of zones) {
+            expect(overlaps(cidr, z.public), `${id}: ${cidr} overlaps public ${z.public}`).toBe(
+              false,
+            );
+            expect(overlaps(cidr, z.databases), `${id}: ${cidr} overlaps ${z.databases}`).toBe(
+              false,
+            );
+          }
+        }
+        // Exactly the node subnets, where the VPC CNI gives Envoy pods their addresses.
+        expect([...entries].sort(), id).toEqual(zones.map((z) => z.nodes).sort());
+      }
+      expect(values.size, 'one TRUST_PROXY for every api Deployment').toBe(1);
+      // Only the api serves the public; the shared ConfigMap stays free of it.
+      for (const { d, c } of missionlinkDeployments(objs).filter(
+        (x) => !apis.some((a) => a.d.metadata.name === x.d.metadata.name),
+      ))
+        expect(envOf(objs, c).TRUST_PROXY, d.metadata.name).toBeUndefined();
+    });
+
+    it('leaves Envoy appending the real peer to X-Forwarded-For: no ClientTrafficPolicy trusts forwarded hops', () => {
+      const policies = overlay(env).filter(
+        (o) =>
+          o.apiVersion.startsWith('gateway.envoyproxy.io/') && o.kind === 'ClientTrafficPolicy',
+      );
+      for (const p of policies) {
+        const detection = p.spec?.clientIPDetection;
+        const id = `ClientTrafficPolicy/${p.metadata.name}`;
+        expect(detection?.customHeader, id).toBeUndefined();
+        expect(detection?.xForwardedFor?.trustedCIDRs, id).toBeUndefined();
+        expect(detection?.xForwardedFor?.numTrustedHops ?? 0, id).toBe(0);
+      }
+    });
+
+    it('gives every api Deployment the same AUDIT_HMAC_KEY, from an ExternalSecret of this overlay that is never refreshed', () => {
+      const objs = overlay(env);
+      const apis = apiDeployments(objs);
+      expect(apis.map((x) => x.d.metadata.name).sort()).toEqual(API_DEPLOYMENTS[env]);
+      const refs = new Set<string>();
+      for (const { d, c } of apis) {
+        const id = d.metadata.name;
+        const entry = (
+          c.env as { name: string; value?: string; valueFrom?: K8sObject['spec'] }[]
+        ).find((e) => e.name === 'AUDIT_HMAC_KEY');
+        expect(entry?.value, `${id}: AUDIT_HMAC_KEY is never a literal`).toBeUndefined();
+        const ref = entry?.valueFrom?.secretKeyRef as
+          { name: string; key: string; optional?: boolean } | undefined;
+        expect(ref, `${id}: AUDIT_HMAC_KEY from a secretKeyRef`).toBeDefined();
+        expect(ref!.optional ?? false, `${id}: the key is required`).toBe(false);
+        refs.add(`${ref!.name}/${ref!.key}`);
+        const producers = objs.filter(
+          (o) =>
+            o.kind === 'ExternalSecret' &&
+            o.spec.target.name === ref!.name &&
+            (o.spec.data ?? []).some((x: { secretKey: string }) => x.secretKey === ref!.key),
+        );
+        expect(
+          producers.map((o) => o.metadata.name),
+          `${id}: ${ref!.name}/${ref!.key}`,
+        ).toHaveLength(1);
+        const es = producers[0]!;
+        expect(es.metadata.namespace).toBe(OVERLAYS[env]);
+        expect(es.spec.secretStoreRef.name).toBe('missionlink');
+        expect(es.spec.target.template, 'the value is the secret itself').toBeUndefined();
+        // Read once: an edit in the secret manager must not reach only the
+        // pods that start later (the chain would be written under two keys).
+        expect(es.spec.refreshInterval, es.metadata.name).toMatch(/^0+(ns|us|ms|s|m|h)?$/);
+      }
+      // One key per environment: every api process and `audit verify` share it.
+      expect([...refs]).toHaveLength(1);
+      for (const cm of objs.filter((o) => o.kind === 'ConfigMap'))
+        expect(Object.keys(cm.data ?? {}), cm.metadata.name).not.toContain('AUDIT_HMAC_KEY');
+      for (const { d, c } of missionlinkDeployments(objs).filter(
+        (x) => !apis.some((a) => a.d.metadata.name === x.d.metadata.name),
+      ))
+        expect(
+          (c.env as { name: string }[]).map((e) => e.name),
+          d.metadata.name,
+        ).not.toContain('AUDIT_HMAC_KEY');
     });
 
     it('runs two CloudNativePG clusters with separate credentials and object-storage backups', () => {
