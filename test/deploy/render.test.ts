@@ -231,6 +231,18 @@ describe.skipIf(!hasKubectl)('deploy/ renders and validates', () => {
       }
     });
 
+    it('sets PUBLIC_URL to the https origin of the web app route, the origin of links in mails', () => {
+      const objs = overlay(env);
+      const url = new URL(find(objs, 'ConfigMap', 'missionlink-config')!.data.PUBLIC_URL);
+      expect(url.protocol).toBe('https:');
+      expect(url.pathname).toBe('/');
+      const webHosts = objs
+        .filter((o) => o.kind === 'HTTPRoute')
+        .flatMap((o) => (o.spec.hostnames ?? []) as string[])
+        .filter((h) => h.startsWith('app.'));
+      expect(webHosts).toContain(url.host);
+    });
+
     it('gives MissionLink pods writable emptyDirs for /tmp and DATA_DIR only', () => {
       const config = find(overlay(env), 'ConfigMap', 'missionlink-config')!;
       for (const { d, c } of missionlinkDeployments(overlay(env))) {
