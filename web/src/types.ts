@@ -1,136 +1,71 @@
-// Shapes of the API's JSON (see /api/v1/openapi.json). Money is KRW integers.
+// Shapes of the API's JSON. Money is KRW integers.
+//
+// The types of the JSON API are those of the OpenAPI document the server
+// publishes (GET /api/v1/openapi.json), generated into api.gen.ts by
+// `npm run gen:api-types`: a changed route schema changes them here, and the
+// web app stops compiling where it no longer fits. Only what the document
+// does not describe is written out by hand below (marked so).
+import type { paths } from './api.gen.ts';
 
-export type MissionState =
-  'PROPOSED' | 'ACTIVE' | 'SUCCEEDED' | 'FAILED' | 'REJECTED' | 'EXPIRED' | 'CANCELLED';
-export type Side = 'SUCCEEDED' | 'FAILED';
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
+/** What ApiJson and ItemOf give when the document has no such answer: no field of it type-checks. */
+type Missing<What> = { readonly 'not in the OpenAPI document': What };
+
+/** The JSON body of the 200 (else 201) answer of `METHOD path` in the OpenAPI document. */
+export type ApiJson<
+  P extends keyof paths,
+  M extends Method & keyof paths[P],
+> = paths[P][M] extends {
+  responses: infer R;
+}
+  ? R extends { 200: { content: { 'application/json': infer T } } }
+    ? T
+    : R extends { 201: { content: { 'application/json': infer T } } }
+      ? T
+      : Missing<[M, P, 'a JSON 200 or 201 answer']>
+  : Missing<[M, P]>;
+
+/** The item type of a paged list answer. */
+type ItemOf<T> = T extends { items: (infer I)[] } ? I : Missing<'a paged list answer'>;
+
+export type Me = ApiJson<'/api/v1/me', 'get'>;
+export type TokenPair = ApiJson<'/api/v1/auth/login', 'post'>;
+
+export type Channel = ApiJson<'/api/v1/channels/{handle}', 'get'>['channel'];
+export type ChannelSettings = Channel['settings'];
+
+export type Mission = ApiJson<'/api/v1/missions/{id}', 'get'>['mission'];
+export type MissionState = Mission['state'];
+
+export type Wallet = ApiJson<'/api/v1/wallet', 'get'>;
+export type WalletEntry = ItemOf<ApiJson<'/api/v1/wallet/transactions', 'get'>>;
+
+export type Prediction = ApiJson<'/api/v1/missions/{id}/prediction', 'get'>;
+export type Side = keyof Prediction['pools'];
+
+export type MyPledge = ItemOf<ApiJson<'/api/v1/me/pledges', 'get'>>;
+
+export type Earnings = ApiJson<'/api/v1/streamer/earnings', 'get'>;
+export type Payout = ItemOf<ApiJson<'/api/v1/streamer/payouts', 'get'>>;
+
+/** A page of a list answer (every paged list of the API has this shape). */
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
 
-export interface Me {
-  id: string;
-  email: string;
-  displayName: string;
-  /** The owner followed a mailed link to this address. */
-  emailVerified: boolean;
-  roles: ('viewer' | 'streamer' | 'admin')[];
-  channel: string | null;
-}
-
-export interface TokenPair {
-  accessToken: string;
-  refreshToken: string;
-  tokenType: 'Bearer';
-  expiresIn: number;
-}
-
-export interface ChannelSettings {
-  missionMinAmount: number;
-  missionMaxAmount: number;
-  acceptWindowSeconds: number;
-  failureKeepBps: number;
-}
-
-export interface Channel {
-  handle: string;
-  displayName: string;
-  settings: ChannelSettings;
-  createdAt: string;
-}
-
-export interface Mission {
-  id: string;
-  channel: string;
-  title: string;
-  description: string | null;
-  state: MissionState;
-  pledgedAmount: number;
-  backerCount: number;
-  durationSeconds: number;
-  failureKeepBps: number;
-  createdAt: string;
-  acceptDeadline: string;
-  acceptedAt: string | null;
-  deadline: string | null;
-  decidedAt: string | null;
-  settledAt: string | null;
-  createdBy: string;
-}
-
-export interface Wallet {
-  available: number;
-  held: number;
-  currency: 'KRW';
-  points: number;
-}
-
-export interface WalletEntry {
-  id: string;
-  kind:
-    | 'charge'
-    | 'pledge'
-    | 'refund'
-    | 'capture'
-    | 'partial_capture'
-    | 'payout'
-    | 'adjustment'
-    | string;
-  amount: number;
-  balanceAfter: number;
-  missionId?: string;
-  createdAt: string;
-}
-
-export interface Prediction {
-  state: 'OPEN' | 'LOCKED' | 'RESOLVED' | 'REFUNDED';
-  pools: Record<Side, number>;
-  locksAt: string;
-  myBet: { side: Side; points: number; payout: number | null } | null;
-}
-
-export interface MyPledge {
-  pledgeId: string;
-  amount: number;
-  status: 'HELD' | 'CAPTURED' | 'REFUNDED' | 'PARTIALLY_REFUNDED';
-  capturedAmount: number;
-  refundedAmount: number;
-  createdAt: string;
-  mission: {
-    id: string;
-    title: string;
-    channel: string;
-    state: MissionState;
-    settledAt: string | null;
-  };
-}
-
-export interface Earnings {
-  settled: number;
-  pending: number;
-  currency: 'KRW';
-}
-
-export interface Payout {
-  missionId: string;
-  title: string;
-  amount: number;
-  fee: number;
-  createdAt: string;
-}
-
-export interface LedgerReport {
-  ok: boolean;
+// By hand: the server publishes the ops answers as open objects ({ at } and
+// { ok } plus anything), so only those fields come from the document.
+export type LedgerReport = ApiJson<'/api/v1/ops/ledger/verify', 'post'> & {
   checkedAt: string;
   durationMs: number;
   accounts?: number;
   transfers?: number;
   problems: { check: string; detail: string }[];
-}
+};
 
-export interface OpsSummary {
-  at: string;
+export type OpsSummary = ApiJson<'/api/v1/ops/summary', 'get'> & {
   uptimeSeconds: number;
   http: { requests: number; errors5xx: number; latencySecondsSum: number; latencyCount: number };
   pledges: { count: number; amount: number };
@@ -144,9 +79,10 @@ export interface OpsSummary {
   mail: { pending: number; sent: number; failed: number };
   sse: { clients: number };
   ledger: { last: LedgerReport | null };
-}
+};
 
-// Live events (SSE) of /api/v1/channels/:handle/events and /api/v1/missions/:id/events.
+// By hand: live events (SSE) of /api/v1/channels/:handle/events and
+// /api/v1/missions/:id/events; the document describes those streams as text.
 export interface PledgeEvent {
   missionId: string;
   pledgeId: string;
