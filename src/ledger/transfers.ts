@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Queryable } from '../platform/db.ts';
-import { rankOf, RANK_SQL, type AccountCode, type AccountRef, type LedgerName } from './accounts.ts';
+import { ACCOUNT_CODES, rankOf, RANK_SQL, type AccountCode, type AccountRef, type LedgerName } from './accounts.ts';
 
 export const PENDING = 1;
 export const POST_PENDING = 2;
@@ -46,8 +46,14 @@ export async function lockAccounts(c: Queryable, ids: readonly string[]): Promis
   await c.query(`SELECT a.id FROM accounts a WHERE a.id = ANY($1::uuid[]) ORDER BY ${RANK_SQL('a')}, a.id FOR NO KEY UPDATE`, [uuidArray(ids)]);
 }
 
-/** Error codes ledger_create_transfer (migrations/funding) raises. */
-const REFUSED = { ML001: 'exceeds_credits', ML002: 'exists_with_different_fields', ML003: 'account_not_found' } as const;
+/** Error codes the ledger's SQL functions (src/ledger/sql/) raise for a refused transfer. */
+const REFUSED = {
+  ML001: 'exceeds_credits',
+  ML002: 'exists_with_different_fields',
+  ML003: 'account_not_found',
+  ML004: 'pending_not_found',
+  ML005: 'pending_already_resolved',
+} as const;
 
 /** The LedgerError a failed statement that made a transfer stands for, if any. */
 export function ledgerErrorOf(err: unknown): LedgerError | null {
@@ -57,7 +63,8 @@ export function ledgerErrorOf(err: unknown): LedgerError | null {
 }
 
 /**
- * The SQL call that makes one transfer (ledger_create_transfer), for a
+ * The SQL call that makes one transfer (ledger_create_transfer,
+ * src/ledger/sql/), for a
  * statement that does other writes in the same round trip. The arguments are
  * SQL expressions (parameters, columns); code and ledger are literals.
  * Evaluates to 'created' or 'exists'; a refused transfer fails the statement
@@ -85,9 +92,9 @@ export function transferCall(a: {
 
 /**
  * The SQL call that makes many transfers of one kind at once, all or nothing
- * (ledger_create_transfers): one lock pass in (rank, id) order, the amounts
- * summed per account and checked against its limit under the lock, one
- * insert. The arguments are SQL expressions of equal-length arrays. Evaluates
+ * (ledger_create_transfers, src/ledger/sql/): one lock pass in (rank, id)
+ * order, the amounts summed per account and checked against its limit under
+ * the lock, one insert. The arguments are SQL expressions of equal-length arrays. Evaluates
  * to how many transfers it made; when any of them is refused the statement
  * fails (see ledgerErrorOf) and nothing of the batch remains, so the caller
  * can make each one alone with transferCall to learn which.
@@ -113,10 +120,10 @@ export function transfersCall(a: {
 
 /**
  * Creates a single-phase (posted) or pending transfer inside the caller's
- * transaction, in one round trip (the SQL function ledger_create_transfer
- * holds the steps). The same id with the same fields is "exists" (no
- * effect); with other fields it is an error. A refused transfer fails the
- * statement, so the caller's transaction can only roll back.
+ * transaction, in one round trip (the SQL function ledger_create_transfer,
+ * src/ledger/sql/, holds the steps). The same id with the same fields is
+ * "exists" (no effect); with other fields it is an error. A refused transfer
+ * fails the statement, so the caller's transaction can only roll back.
  * @example await createTransfer(c, { id, debit: wallet, credit: escrow, amount: 5000, code: 'pledge_hold', pending: true });
  */
 export async function createTransfer(c: Queryable, t: TransferInput): Promise<'created' | 'exists'> {
@@ -145,95 +152,60 @@ export interface Resolution {
 }
 
 /**
- * Posts or voids many pending transfers at once, set-based (settlement of
- * large missions). The caller guarantees each pending transfer is resolved by
- * exactly one call (UNIQUE(pending_id) fails the transaction otherwise).
- * Returns, per pending id, the pending amount.
+ * Posts or voids many pending transfers at once, all or nothing, in one
+ * round trip (the SQL function ledger_resolve_pending, src/ledger/sql/, holds
+ * the steps: lookups, inserts, locks in the global order, balances, counts).
+ * Each pending transfer is resolved at most once: a second resolution — an
+ * earlier one, a concurrent one, or two items of the batch — is refused
+ * (pending_already_resolved), as is an id that is no pending transfer
+ * (pending_not_found); a post above the pending amount is a bug
+ * (AssertionError). Returns, per pending id, the pending amount.
+ * @example await resolvePending(c, [{ id: settleId, pendingId: hold, postAmount: 0, code: 'pledge_refund' }]);
  */
 export async function resolvePending(c: Queryable, items: Resolution[]): Promise<Map<string, number>> {
   if (items.length === 0) return new Map();
-  // One pass per step and no per-item strings or objects: a settlement batch
+  // No per-item objects or strings beyond the columns: a settlement batch
   // has thousands of items, and this runs once per batch.
-  for (const i of items) if (!Number.isSafeInteger(i.postAmount) || i.postAmount < 0) assertAmount(i.postAmount);
-  const { rows: pend } = await c.query<{ id: string; d: string; cr: string; amount: number; ledger: LedgerName; mission_id: string | null; resolved: boolean }>(
-    `SELECT t.id, t.debit_account_id AS d, t.credit_account_id AS cr, t.amount, t.ledger, t.mission_id,
-            EXISTS (SELECT 1 FROM transfers r WHERE r.pending_id = t.id) AS resolved
-       FROM transfers t WHERE t.id = ANY($1::uuid[]) AND t.flags = 1`,
-    [uuidArray(items.map((i) => i.pendingId))],
-  );
-  const byId = new Map<string, (typeof pend)[number]>();
-  for (const p of pend) byId.set(p.id, p);
   const n = items.length;
-  const cols = {
-    id: new Array<string>(n),
-    debit: new Array<string>(n),
-    credit: new Array<string>(n),
-    amount: new Array<number>(n),
-    ledger: new Array<string>(n),
-    code: new Array<string>(n),
-    flags: new Array<number>(n),
-    pendingId: new Array<string>(n),
-    missionId: new Array<string | null>(n),
-  };
-  // Per account: release the pending amounts, add the posted ones ([dp, dpo, cp, cpo]).
-  const deltas = new Map<string, [number, number, number, number]>();
+  const ids = new Array<string>(n);
+  const pendingIds = new Array<string>(n);
+  const amounts = new Array<number>(n);
+  const codes = new Array<string>(n);
   for (let k = 0; k < n; k++) {
     const i = items[k]!;
-    const p = byId.get(i.pendingId);
-    if (!p) throw new LedgerError('pending_not_found', `pending transfer ${i.pendingId} not found`);
-    if (p.resolved) throw new LedgerError('pending_already_resolved', `pending transfer ${i.pendingId} was already posted or voided`);
-    if (i.postAmount > p.amount) assert.fail(`post amount ${i.postAmount} exceeds pending amount ${p.amount}`);
-    const isVoid = i.postAmount === 0;
-    cols.id[k] = i.id;
-    cols.debit[k] = p.d;
-    cols.credit[k] = p.cr;
-    cols.amount[k] = isVoid ? p.amount : i.postAmount;
-    cols.ledger[k] = p.ledger;
-    cols.code[k] = i.code;
-    cols.flags[k] = isVoid ? VOID_PENDING : POST_PENDING;
-    cols.pendingId[k] = i.pendingId;
-    cols.missionId[k] = p.mission_id;
-    let d = deltas.get(p.d);
-    if (!d) deltas.set(p.d, (d = [0, 0, 0, 0]));
-    d[0] -= p.amount;
-    d[1] += i.postAmount;
-    let cr = deltas.get(p.cr);
-    if (!cr) deltas.set(p.cr, (cr = [0, 0, 0, 0]));
-    cr[2] -= p.amount;
-    cr[3] += i.postAmount;
+    assertAmount(i.postAmount);
+    ids[k] = i.id;
+    pendingIds[k] = i.pendingId;
+    amounts[k] = i.postAmount;
+    codes[k] = i.code;
   }
-  const ids = [...deltas.keys()];
-  const accountIds = uuidArray(ids);
-  await c.query(
-    `INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, ledger, code, flags, pending_id, mission_id)
-     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::text[], $6::text[], $7::int[], $8::uuid[], $9::uuid[])`,
-    [
-      uuidArray(cols.id),
-      uuidArray(cols.debit),
-      uuidArray(cols.credit),
-      intArray(cols.amount),
-      cols.ledger,
-      cols.code,
-      intArray(cols.flags),
-      uuidArray(cols.pendingId),
-      uuidArray(cols.missionId),
-    ],
-  );
-  // The accounts are locked after the transfers are written, so concurrent
-  // resolutions (settlement streams) wait for each other only here.
-  await lockAccounts(c, ids);
-  const delta = (k: number) => intArray(ids.map((id) => deltas.get(id)![k]!));
-  const { rowCount } = await c.query(
-    `UPDATE accounts a SET
-        debits_pending = a.debits_pending + d.dp, debits_posted = a.debits_posted + d.dpo,
-        credits_pending = a.credits_pending + d.cp, credits_posted = a.credits_posted + d.cpo
-       FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) AS d(id, dp, dpo, cp, cpo)
-      WHERE a.id = d.id`,
-    [accountIds, delta(0), delta(1), delta(2), delta(3)],
-  );
-  assert.equal(rowCount, ids.length, 'every account of a resolved transfer must exist');
-  return new Map(pend.map((p) => [p.id, p.amount]));
+  let held: string[];
+  try {
+    const { rows } = await c.query<{ held: string[] }>({
+      name: 'ledger-resolve-pending',
+      text: 'SELECT ledger_resolve_pending($1::uuid[], $2::uuid[], $3::bigint[], $4::text[], $5::text[]) AS held',
+      values: [uuidArray(ids), uuidArray(pendingIds), intArray(amounts), textArray(codes), LOCK_ORDER],
+    });
+    held = rows[0]!.held;
+  } catch (err) {
+    if ((err as { code?: string } | null)?.code === BROKEN) assert.fail((err as Error).message);
+    throw ledgerErrorOf(err) ?? err;
+  }
+  assert.equal(held.length, n, 'ledger_resolve_pending answers one pending amount per item');
+  const result = new Map<string, number>();
+  for (let k = 0; k < n; k++) {
+    const amount = Number(held[k]);
+    assert(Number.isSafeInteger(amount), `pending amount ${held[k]} is not a safe integer`);
+    result.set(pendingIds[k]!, amount);
+  }
+  return result;
 }
+
+/** The account codes in lock order, as ledger_resolve_pending ranks accounts. */
+const LOCK_ORDER = textArray(ACCOUNT_CODES);
+
+/** The code ledger functions raise for a broken rule that no caller should meet (an assertion). */
+const BROKEN = 'ML009';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -251,4 +223,9 @@ function uuidArray(values: readonly (string | null)[]): string {
 function intArray(values: readonly number[]): string {
   for (const v of values) if (!Number.isSafeInteger(v)) throw new TypeError(`not a safe integer: ${v}`);
   return `{${values.join(',')}}`;
+}
+
+/** A text[] parameter as array literal text, every element quoted. */
+function textArray(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
 }
