@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { publicOrigin, type Config, type Role } from './platform/config.ts';
-import type { Pool, Queryable } from './platform/db.ts';
-import { registerBareRoute } from './platform/bare-route.ts';
+import type { Pool } from './platform/db.ts';
 import { InProcessBus, type Bus } from './platform/bus.ts';
 import { createHttpServer, type App } from './platform/http.ts';
 import type { Logger } from './platform/log.ts';
@@ -12,8 +11,8 @@ import { enqueueEvent, OutboxRelay, type RelayHooks } from './platform/outbox.ts
 import { AuditAnchor, createAuthenticator, IdentityClient, identityRoutes, IdentityService, internalIdentityRoutes, UserDirectory, type KeyRing } from './identity/index.ts';
 import { NatsBus } from './platform/nats-bus.ts';
 import { webRoutes } from './platform/web.ts';
-import { ChannelService, LiveHub, type MissionRow, liveRoutes, MissionService, missionRoutes } from './missions/index.ts';
-import { PredictionService, predictionRoutes } from './predictions/index.ts';
+import { ChannelService, LiveHub, liveRoutes, MissionExpirer, MissionLifecycle, MissionService, missionRoutes, verifyPledges } from './missions/index.ts';
+import { poolsOfMany, PredictionService, predictionRoutes } from './predictions/index.ts';
 import { OpsService, opsRoutes } from './ops/index.ts';
 import { MailboxMailer, Notifier, SmtpMailer, type AddressBook, type Mailer, type NotifierHooks } from './notify/index.ts';
 import { SettlementWorker, type SettlementHooks } from './settlement/index.ts';
@@ -37,6 +36,12 @@ export interface AppDeps {
   mailer?: Mailer;
   /** Start the background workers (tests may drive them by hand). */
   startWorkers?: boolean;
+  /**
+   * Routes added to this process's HTTP server after the product's own, for
+   * tools that measure it from inside (the bench's ceiling route); none in
+   * production.
+   */
+  extraRoutes?: ((http: App) => void | Promise<void>)[];
 }
 
 export interface MissionLink {
@@ -86,7 +91,13 @@ export async function createMissionLink(deps: AppDeps): Promise<MissionLink> {
     ml.relay = new OutboxRelay(funding, bus, logger, { hooks: deps.hooks?.relay });
     metrics.watchFunding(funding);
   }
-  const eventsCommitted = () => ml.relay?.poke();
+  // Where modules react to a mission's life, inside its transactions; and
+  // the relay publishes at once what a commit enqueued.
+  const lifecycle = new MissionLifecycle();
+  lifecycle.committed.push(() => ml.relay?.poke());
+  const { eventsCommitted } = lifecycle;
+  // The pledge book's checks join every ledger verification.
+  const ledgerChecks = [verifyPledges];
   // With the keys it also composes verification links (for a notifier in this process).
   const directory = pools.identity ? new UserDirectory(pools.identity, deps.keys) : undefined;
 
@@ -109,16 +120,16 @@ export async function createMissionLink(deps: AppDeps): Promise<MissionLink> {
       if (res.statusCode !== 200) throw new Error(`sandbox webhook answered ${res.statusCode}`);
     });
     const predictions = new PredictionService({ pool: funding, eventsCommitted, metrics });
+    predictions.subscribeTo(lifecycle);
     const missions = new MissionService({
       metrics,
       pool: funding,
       channels,
       displayNameOf: (id) => directory.displayNameOf(id),
       eventsCommitted,
-      // A mission's prediction opens in the transaction that accepts it.
-      hooks: { onAccepted: (c, m) => predictions.open(c, m) },
+      hooks: lifecycle.missionHooks(),
     });
-    const live = new LiveHub({ pool: funding, bus, log: logger, registry: metrics.registry });
+    const live = new LiveHub({ pool: funding, bus, log: logger, registry: metrics.registry, predictionPools: poolsOfMany });
     live.subscribe();
     // The audit key (this process appends with it), and the job that anchors the chain every few seconds.
     ml.auditAnchor = await AuditAnchor.open({ identity: pools.identity, funding, config, log: logger });
@@ -131,7 +142,7 @@ export async function createMissionLink(deps: AppDeps): Promise<MissionLink> {
     await missionRoutes(http, channels, missions, auth, config.MIN_WINDOW_SECONDS);
     await predictionRoutes(http, predictions, auth);
     await liveRoutes(http, live, missions, channels);
-    await opsRoutes(http, new OpsService({ funding, metrics }), identity, auth);
+    await opsRoutes(http, new OpsService({ funding, metrics, ledgerChecks }), identity, auth);
     // The browser app (web/dist, built by `npm run build:web`; `npm start` builds it when needed).
     await webRoutes(http, { distDir: fileURLToPath(new URL('../web/dist', import.meta.url)) });
     Object.assign(ml, { identity, wallet, channels, missions, predictions, live });
@@ -139,10 +150,19 @@ export async function createMissionLink(deps: AppDeps): Promise<MissionLink> {
 
   if (has(config, 'settlement')) {
     if (!funding) throw new Error('the settlement role needs the funding database');
-    // Predictions resolve in the transaction that marks the mission settled.
-    const predictions = ml.predictions ?? new PredictionService({ pool: funding, eventsCommitted });
-    const hooks = { ...deps.hooks?.settlement, beforeSettled: (c: Queryable, m: MissionRow) => predictions.resolve(c, m) };
-    ml.settlement = new SettlementWorker({ pool: funding, bus, log: logger, feeBps: config.PLATFORM_FEE_BPS, registry: metrics.registry, eventsCommitted, hooks, batchSize: config.SETTLEMENT_BATCH_SIZE });
+    // Predictions resolve in the transaction that marks the mission settled (lifecycle.settled).
+    if (!ml.predictions) new PredictionService({ pool: funding, eventsCommitted }).subscribeTo(lifecycle);
+    ml.settlement = new SettlementWorker({
+      pool: funding,
+      bus,
+      log: logger,
+      feeBps: config.PLATFORM_FEE_BPS,
+      registry: metrics.registry,
+      eventsCommitted,
+      lifecycle,
+      hooks: deps.hooks?.settlement,
+      batchSize: config.SETTLEMENT_BATCH_SIZE,
+    });
     ml.settlement.subscribe();
   }
 
@@ -160,12 +180,12 @@ export async function createMissionLink(deps: AppDeps): Promise<MissionLink> {
 
   if (has(config, 'sweeper')) {
     if (!funding) throw new Error('the sweeper role needs the funding database');
-    const missions = ml.missions ?? new MissionService({ pool: funding, channels: new ChannelService(funding), displayNameOf: async () => '', eventsCommitted });
-    ml.sweeper = new Sweeper({ pool: funding, missions, log: logger });
+    // Expiry only: a process without the api role has no MissionService.
+    const missions = ml.missions ?? new MissionExpirer({ pool: funding, eventsCommitted, lifecycle });
+    ml.sweeper = new Sweeper({ pool: funding, missions, log: logger, ledgerChecks });
   }
 
-  // Benchmarks only: a trivial route in this very process, the ceiling of bench/scenarios/me.ts.
-  if (process.env.BENCH_BARE_ROUTE === '1') registerBareRoute(http);
+  for (const register of deps.extraRoutes ?? []) await register(http);
   await http.ready();
   if (deps.startWorkers !== false) {
     ml.relay?.start();

@@ -68,11 +68,12 @@ async function main(argv: string[]): Promise<void> {
     case 'ledger': {
       if (sub !== 'verify') fail('usage: missionlink ledger verify', 2);
       const { openPool } = await import('./platform/db.ts');
-      const { verifyLedger } = await import('./ledger/index.ts');
+      // The ledger's checks and the pledge book's, in one snapshot.
+      const { verifyBooks } = await import('./missions/index.ts');
       const { embedded, urls } = await prepareDatabases(cfg, log, ['funding'], { existing: true });
       const pool = openPool({ url: urls.funding!, name: 'verify' });
       try {
-        const report = await verifyLedger(pool);
+        const report = await verifyBooks(pool);
         process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         process.exitCode = report.ok ? 0 : 1;
       } finally {

@@ -12,4 +12,4 @@ export {
   type LedgerName,
 } from './accounts.ts';
 export { createTransfer, ledgerErrorOf, lockAccounts, resolvePending, transferCall, transfersCall, LedgerError, PENDING, POST_PENDING, VOID_PENDING, type TransferInput, type Resolution } from './transfers.ts';
-export { verifyLedger, verifyAndRecord, lastVerification, type LedgerReport, type LedgerProblem } from './verify.ts';
+export { verifyLedger, verifyAndRecord, lastVerification, type LedgerCheck, type LedgerReport, type LedgerProblem } from './verify.ts';

@@ -8,6 +8,13 @@ export interface LedgerProblem {
   detail: string;
 }
 
+/**
+ * A check another module adds to a verification (a subledger that must agree
+ * with the ledger, such as the pledge book's holds): it runs in the
+ * verification's read-only snapshot and names what it found wrong.
+ */
+export type LedgerCheck = (c: Queryable) => Promise<LedgerProblem[]>;
+
 export interface LedgerReport {
   ok: boolean;
   checkedAt: string;
@@ -22,8 +29,8 @@ export interface LedgerReport {
  * Runs a verification and records it in `ledger_verifications`, so every
  * process (and the ops page) can show the last result.
  */
-export async function verifyAndRecord(pool: Pool): Promise<LedgerReport> {
-  const report = await verifyLedger(pool);
+export async function verifyAndRecord(pool: Pool, checks: LedgerCheck[] = []): Promise<LedgerReport> {
+  const report = await verifyLedger(pool, checks);
   await pool.query('INSERT INTO ledger_verifications (ok, duration_ms, report) VALUES ($1, $2, $3)', [report.ok, report.durationMs, JSON.stringify(report)]);
   await pool.query(`DELETE FROM ledger_verifications WHERE checked_at < now() - interval '30 days'`);
   return report;
@@ -39,13 +46,13 @@ export async function lastVerification(pool: Queryable): Promise<LedgerReport | 
  * Proves the books: per ledger Σdebits = Σcredits; every account's balance
  * equals what its transfers add up to; no limited account is overdrawn; every
  * pending transfer is open, posted or voided once, by a resolution that
- * matches it; both accounts of every transfer exist, on its ledger; every
- * pledge matches its hold transfer (accounts, amount, mission, open exactly
- * while the pledge is HELD) and every pledge hold belongs to a pledge.
- * Read-only; run it in a REPEATABLE READ snapshot for consistency.
- * @example const report = await verifyLedger(pool); if (!report.ok) console.error(report.problems);
+ * matches it; both accounts of every transfer exist, on its ledger; and
+ * whatever `checks` the subledgers add (the missions module's verifyPledges:
+ * every pledge matches its hold transfer). Read-only, in one REPEATABLE READ
+ * snapshot.
+ * @example const report = await verifyLedger(pool, [verifyPledges]); if (!report.ok) console.error(report.problems);
  */
-export async function verifyLedger(pool: Pool): Promise<LedgerReport> {
+export async function verifyLedger(pool: Pool, checks: LedgerCheck[] = []): Promise<LedgerReport> {
   const started = Date.now();
   const problems: LedgerProblem[] = [];
   const client = await pool.connect();
@@ -129,36 +136,8 @@ export async function verifyLedger(pool: Pool): Promise<LedgerReport> {
       problems.push({ check: 'single_ledger', detail: `transfer ${x.id} (${x.ledger}): ${what}` });
     }
 
-    // Pledges, the subledger of the missions' holds, have no foreign keys
-    // either (migration 0014): each must match its hold exactly, and be HELD
-    // exactly while the hold is open; every pledge hold must be some pledge's.
-    const badPledges = await client.query<Row>(
-      `SELECT p.id, p.status, p.amount, t.id AS hold, t.code, t.flags, t.amount AS hold_amount, m.id AS mission, r.id AS resolution
-         FROM pledges p
-         LEFT JOIN transfers t ON t.id = p.hold_transfer_id
-         LEFT JOIN missions m ON m.id = p.mission_id
-         LEFT JOIN transfers r ON r.pending_id = p.hold_transfer_id
-        WHERE t.id IS NULL OR m.id IS NULL OR t.code <> 'pledge_hold' OR t.flags <> 1 OR t.amount <> p.amount
-           OR t.debit_account_id <> p.wallet_account_id OR t.credit_account_id <> p.escrow_account_id
-           OR t.mission_id IS DISTINCT FROM p.mission_id OR (p.status = 'HELD') = (r.id IS NOT NULL)
-        LIMIT 50`,
-    );
-    const mismatch = (b: Row) => {
-      if (!b.hold) return 'its hold transfer does not exist';
-      if (!b.mission) return 'its mission does not exist';
-      if (b.code !== 'pledge_hold' || Number(b.flags) !== 1 || Number(b.hold_amount) !== Number(b.amount)) {
-        return `its hold ${b.hold} is a ${b.code} transfer (flags ${b.flags}) of ${b.hold_amount}, not a pending pledge_hold of ${b.amount}`;
-      }
-      if ((b.status === 'HELD') === Boolean(b.resolution)) {
-        return `it is ${b.status} but its hold ${b.hold} is ${b.resolution ? `resolved by ${b.resolution}` : 'still open'}`;
-      }
-      return `its hold ${b.hold} moves money between other accounts or for another mission`;
-    };
-    for (const b of badPledges.rows) problems.push({ check: 'pledge_matches_hold', detail: `pledge ${b.id}: ${mismatch(b)}` });
-    const orphanHolds = await client.query<Row>(
-      `SELECT t.id FROM transfers t WHERE t.code = 'pledge_hold' AND NOT EXISTS (SELECT 1 FROM pledges p WHERE p.hold_transfer_id = t.id) LIMIT 50`,
-    );
-    for (const o of orphanHolds.rows) problems.push({ check: 'hold_has_pledge', detail: `pledge_hold transfer ${o.id} belongs to no pledge` });
+    // The subledgers' own checks (e.g. the pledge book's), in the same snapshot.
+    for (const check of checks) problems.push(...(await check(client)));
 
     const count = await client.query<Row>('SELECT count(*)::bigint AS n FROM transfers');
     await client.query<Row>('COMMIT');

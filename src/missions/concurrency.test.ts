@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyLedger } from '../ledger/index.ts';
+import { verifyBooks as verifyLedger } from './index.ts';
 import { keyLock } from '../platform/idempotency.ts';
 import { createTestApp, type TestApp } from '../../test/support/app.ts';
 import { superUrlFor } from '../../test/support/databases.ts';

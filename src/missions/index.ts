@@ -4,3 +4,26 @@ export { MissionService, ESCROW_SLOTS, MISSION_STATES, TERMINAL, type Mission, t
 export { missionRoutes } from './routes.ts';
 export { LiveHub, type LiveType } from './live.ts';
 export { liveRoutes } from './live-routes.ts';
+export { MissionLifecycle, type AcceptedMission, type LifecycleSubscriber } from './lifecycle.ts';
+export { MissionExpirer, type MissionExpiry } from './expiry.ts';
+// The pledge book, for settlement, notify and ledger verify (never its tables).
+export {
+  withMissionLocked,
+  missionRow,
+  endedUnsettled,
+  heldPledges,
+  markPledgesSettled,
+  hasHeldPledges,
+  settledTotals,
+  escrowAccounts,
+  markSettled,
+  backerTotals,
+  missionHeadlines,
+  verifyPledges,
+  verifyBooks,
+  type LockMode,
+  type HeldPledge,
+  type SettledPledge,
+  type EscrowAccount,
+  type BackerTotal,
+} from './book.ts';

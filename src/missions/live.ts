@@ -6,7 +6,6 @@ import { tx, type Pool, type Queryable } from '../platform/db.ts';
 import { AppError } from '../platform/errors.ts';
 import type { Logger } from '../platform/log.ts';
 import { PollingLoop } from '../platform/loop.ts';
-import { poolsOfMany } from '../predictions/service.ts';
 import { missionTotalsOf } from './service.ts';
 
 export type LiveType = 'pledge' | 'state' | 'prediction';
@@ -87,6 +86,13 @@ interface Subscriber {
   round: number;
 }
 
+/**
+ * Prediction pools (points on each side) of several missions in one query.
+ * Given by the composition root: predictions depend on missions, not the
+ * other way round.
+ */
+export type PredictionPools = (c: Queryable, missionIds: string[]) => Promise<Map<string, Record<'SUCCEEDED' | 'FAILED', number>>>;
+
 interface LivePayload {
   missionId: string;
   channel: string;
@@ -101,7 +107,7 @@ interface LivePayload {
  * mission times read after their commits: one query per kind of fact for the
  * whole batch, however many events it holds.
  */
-async function liveEventsOf(c: Queryable, events: BusEvent[]): Promise<(LiveRow & { eventId: string })[]> {
+async function liveEventsOf(c: Queryable, events: BusEvent[], poolsOfMany: PredictionPools): Promise<(LiveRow & { eventId: string })[]> {
   const ids = (pick: (e: BusEvent) => boolean) => [...new Set(events.filter(pick).map((e) => (e.payload as unknown as LivePayload).missionId))];
   const isPledge = (e: BusEvent) => e.topic === 'pledge.held';
   const isPrediction = (e: BusEvent) => e.topic.startsWith('prediction.');
@@ -196,6 +202,8 @@ export class LiveHub {
       maxStreams?: number;
       /** Streams one client address holds at once (default 50); more answer 429 RATE_LIMITED. */
       maxStreamsPerAddress?: number;
+      /** The prediction pools of missions (the predictions module's poolsOfMany); the writer (subscribe) needs it. */
+      predictionPools?: PredictionPools;
     },
   ) {
     this.maxStreams = deps.maxStreams ?? MAX_STREAMS;
@@ -215,6 +223,7 @@ export class LiveHub {
    * returns only once its event is committed, so the bus never loses one.
    */
   subscribe(): void {
+    if (!this.deps.predictionPools) throw new Error('the live writer needs predictionPools (the predictions module\'s poolsOfMany)');
     this.deps.bus.subscribe('live', TOPICS, (event) => this.append(event), { keepsOrder: true });
   }
 
@@ -248,7 +257,7 @@ export class LiveHub {
       // One writer at a time: seq order is then commit order, and a tailer
       // that has read seq n never misses a smaller one committed later.
       await c.query({ name: 'live-lock', text: 'SELECT pg_advisory_xact_lock($1)', values: [LIVE_LOCK] });
-      const rows = await liveEventsOf(c, events);
+      const rows = await liveEventsOf(c, events, this.deps.predictionPools!);
       if (rows.length === 0) return;
       await c.query(
         `INSERT INTO live_events (event_id, mission_id, channel, type, data)

@@ -5,6 +5,7 @@ import type { Logger } from '../platform/log.ts';
 import { PollingLoop } from '../platform/loop.ts';
 import { consumeOnce } from '../platform/outbox.ts';
 import { EMAIL_VERIFICATION_REQUESTED, VERIFICATION_TTL_HOURS, type VerificationMail } from '../identity/index.ts';
+import { backerTotals, missionHeadlines } from '../missions/index.ts';
 import { PermanentMailError, type Mailer } from './mailer.ts';
 import { resultMail, verificationMail } from './templates.ts';
 
@@ -85,13 +86,14 @@ export class Notifier {
     this.deps.bus.subscribe('notifier', ['mission.settled'], async (event) => {
       const { missionId, state } = event.payload as { missionId: string; state: string };
       await consumeOnce(this.deps.pool, 'notifier', event.id, async (c) => {
+        const backers = await backerTotals(c, missionId);
         // UNIQUE (mission_id, user_id, outcome): one mail per backer per outcome.
         await c.query(
           `INSERT INTO notifications (id, mission_id, user_id, outcome, pledged, captured, refunded, status)
-           SELECT gen_random_uuid(), $1, backer_id, $2, sum(amount), sum(captured_amount), sum(refunded_amount), 'pending'
-             FROM pledges WHERE mission_id = $1 GROUP BY backer_id
+           SELECT gen_random_uuid(), $1, b.user_id, $2, b.pledged, b.captured, b.refunded, 'pending'
+             FROM unnest($3::uuid[], $4::bigint[], $5::bigint[], $6::bigint[]) AS b(user_id, pledged, captured, refunded)
            ON CONFLICT (mission_id, user_id, outcome) DO NOTHING`,
-          [missionId, state],
+          [missionId, state, backers.map((b) => b.backerId), backers.map((b) => b.pledged), backers.map((b) => b.captured), backers.map((b) => b.refunded)],
         );
       });
       this.poke();
@@ -132,20 +134,22 @@ export class Notifier {
   }
 
   private async claimResults(batch: number): Promise<ResultRow[]> {
-    const { rows } = await this.deps.pool.query<ResultRow>(
+    const { rows } = await this.deps.pool.query<Omit<ResultRow, 'title' | 'channel'> & { mission_id: string }>(
       `UPDATE notifications n SET claimed_until = now() + make_interval(secs => $3)
-         FROM missions m
         -- = ANY(ARRAY(…)), not IN (…): see the outbox relay's claim (src/platform/outbox.ts).
-        WHERE m.id = n.mission_id AND n.id = ANY (ARRAY(
+        WHERE n.id = ANY (ARRAY(
           -- SKIP LOCKED: several notifiers may run; each mail is taken by one.
           SELECT id FROM notifications
            WHERE status = 'pending' AND next_attempt_at <= now() AND (claimed_until IS NULL OR claimed_until < now())
            ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED))
-        RETURNING n.id, n.user_id, n.outcome, n.pledged, n.captured, n.refunded, n.attempts, m.title, m.channel,
+        RETURNING n.id, n.mission_id, n.user_id, n.outcome, n.pledged, n.captured, n.refunded, n.attempts,
                   n.created_at < now() - make_interval(hours => $2) AS old`,
       [batch, GIVE_UP_HOURS, CLAIM_SECONDS],
     );
-    return rows;
+    if (rows.length === 0) return [];
+    // What each mail names of its mission, from the missions module.
+    const headlines = await missionHeadlines(this.deps.pool, [...new Set(rows.map((n) => n.mission_id))]);
+    return rows.map(({ mission_id, ...n }) => ({ ...n, title: headlines.get(mission_id)?.title ?? '', channel: headlines.get(mission_id)?.channel ?? '' }));
   }
 
   private async claimAccountMails(batch: number): Promise<AccountRow[]> {

@@ -1,6 +1,6 @@
 import type { Pool } from '../platform/db.ts';
 import type { Metrics } from '../platform/metrics.ts';
-import { lastVerification, verifyAndRecord, type LedgerReport } from '../ledger/index.ts';
+import { lastVerification, verifyAndRecord, type LedgerCheck, type LedgerReport } from '../ledger/index.ts';
 
 type MetricValue = { value: number; labels: Record<string, string | number>; metricName?: string };
 
@@ -31,7 +31,14 @@ export interface OpsSummary {
 export class OpsService {
   private readonly started = Date.now();
 
-  constructor(private readonly deps: { funding: Pool; metrics: Metrics }) {}
+  constructor(
+    private readonly deps: {
+      funding: Pool;
+      metrics: Metrics;
+      /** What other modules add to a ledger verification (the pledge book's checks). */
+      ledgerChecks?: LedgerCheck[];
+    },
+  ) {}
 
   async summary(): Promise<OpsSummary> {
     const { funding, metrics } = this.deps;
@@ -80,6 +87,6 @@ export class OpsService {
 
   /** Verifies the books now and records the result. */
   async verifyLedger(): Promise<LedgerReport> {
-    return verifyAndRecord(this.deps.funding);
+    return verifyAndRecord(this.deps.funding, this.deps.ledgerChecks);
   }
 }

@@ -8,8 +8,8 @@ import { createdOnce, type IdempotencyKey, type Outcome } from '../platform/idem
 import { deterministicId } from '../platform/ids.ts';
 import { enqueueEvent } from '../platform/outbox.ts';
 import type { Metrics } from '../platform/metrics.ts';
-import { pointsWallet } from '../wallet/service.ts';
-import { TERMINAL, type MissionRow, type MissionState } from '../missions/service.ts';
+import { pointsWallet } from '../wallet/index.ts';
+import { TERMINAL, type MissionLifecycle, type MissionRow, type MissionState } from '../missions/index.ts';
 import { parimutuel, type Side, type Stake } from './payout.ts';
 
 /** The pool of one prediction is split over this many accounts and total rows. */
@@ -48,6 +48,12 @@ const poolSlot = (missionId: string, slot: number) => `${missionId}:${slot}`;
  */
 export class PredictionService {
   constructor(private readonly deps: { pool: Pool; eventsCommitted: () => void; metrics?: Metrics }) {}
+
+  /** A mission's prediction opens in the transaction that accepts it and resolves in the one that settles it. */
+  subscribeTo(lifecycle: MissionLifecycle): void {
+    lifecycle.accepted.push((c, m) => this.open(c, m));
+    lifecycle.settled.push((c, m) => this.resolve(c, m));
+  }
 
   /** Hook for MissionService: opens the prediction of a mission being accepted. */
   async open(c: Queryable, m: { id: string; accepted_at: Date; duration_seconds: number }): Promise<void> {

@@ -2,18 +2,30 @@ import assert from 'node:assert/strict';
 import client from 'prom-client';
 import { createTransfer, ensureAccount, lockAccounts, resolvePending, type Resolution } from '../ledger/index.ts';
 import type { Bus } from '../platform/bus.ts';
-import { tx, type Pool, type Queryable } from '../platform/db.ts';
+import { tx, type Pool } from '../platform/db.ts';
 import { deterministicId } from '../platform/ids.ts';
 import type { Logger } from '../platform/log.ts';
 import { PollingLoop } from '../platform/loop.ts';
 import { consumeOnce, enqueueEvent } from '../platform/outbox.ts';
-import { lockMission, type MissionRow, type MissionState } from '../missions/service.ts';
+import {
+  endedUnsettled,
+  escrowAccounts,
+  hasHeldPledges,
+  heldPledges,
+  markPledgesSettled,
+  markSettled,
+  missionRow,
+  settledTotals,
+  withMissionLocked,
+  type MissionLifecycle,
+  type MissionRow,
+  type MissionState,
+  type SettledPledge,
+} from '../missions/index.ts';
 
 export interface SettlementHooks {
   /** After a batch of pledges committed (crash tests kill the process here). */
   afterBatch?: (missionId: string, settledSoFar: number) => Promise<void> | void;
-  /** Inside the final transaction, before the mission is marked settled (predictions resolve here). */
-  beforeSettled?: (c: Queryable, mission: MissionRow) => Promise<void>;
 }
 
 export interface SettlementDeps {
@@ -23,6 +35,8 @@ export interface SettlementDeps {
   feeBps: number;
   registry: client.Registry;
   eventsCommitted: () => void;
+  /** Its `settled` subscribers run inside the final transaction, before the mission is marked settled. */
+  lifecycle?: MissionLifecycle;
   hooks?: SettlementHooks;
   batchSize?: number;
   pollMs?: number;
@@ -113,13 +127,13 @@ export class SettlementWorker {
     if (Date.now() - this.lastAdoption < 1000) return;
     this.lastAdoption = Date.now();
     const grace = this.deps.eventGraceSeconds ?? EVENT_GRACE_SECONDS;
+    const ended = await endedUnsettled(this.deps.pool, grace, 1000);
+    if (ended.length === 0) return;
     const { rowCount } = await this.deps.pool.query(
       `INSERT INTO settlement_jobs (mission_id, outcome)
-       SELECT id, state FROM missions
-        WHERE settled_at IS NULL AND state NOT IN ('PROPOSED', 'ACTIVE') AND decided_at < now() - make_interval(secs => $1)
-        ORDER BY decided_at LIMIT 1000
+       SELECT * FROM unnest($1::uuid[], $2::text[])
        ON CONFLICT DO NOTHING`,
-      [grace],
+      [ended.map((m) => m.id), ended.map((m) => m.state)],
     );
     if (rowCount) this.deps.log.warn({ missions: rowCount }, 'settling ended missions whose event has not arrived yet (is the bus slow or away?)');
   }
@@ -153,7 +167,7 @@ export class SettlementWorker {
   /** Settles one ended mission; safe to call again at any point. */
   async settle(missionId: string): Promise<'settled' | 'already' | 'busy'> {
     const { pool } = this.deps;
-    const m = (await pool.query<MissionRow>('SELECT * FROM missions WHERE id = $1', [missionId])).rows[0];
+    const m = await missionRow(pool, missionId);
     assert(m, `settlement job for unknown mission ${missionId}`);
     assert(m.state !== 'PROPOSED' && m.state !== 'ACTIVE', `mission ${missionId} is ${m.state}, not ended`);
     if (m.settled_at) {
@@ -184,13 +198,8 @@ export class SettlementWorker {
 
   private async settleBatch(m: MissionRow): Promise<number> {
     return tx(this.deps.pool, async (c) => {
-      const { rows } = await c.query<{ id: string; hold_transfer_id: string; amount: number }>(
-        `SELECT id, hold_transfer_id, amount FROM pledges
-          WHERE mission_id = $1 AND status = 'HELD' ORDER BY id LIMIT $2
-          -- SKIP LOCKED: a second worker on the same mission takes other pledges.
-          FOR UPDATE SKIP LOCKED`,
-        [m.id, this.batchSize],
-      );
+      // SKIP LOCKED: a second worker on the same mission takes other pledges.
+      const rows = await heldPledges(c, m.id, this.batchSize);
       if (rows.length === 0) return 0;
       const items: Resolution[] = [];
       const captured: number[] = [];
@@ -199,12 +208,8 @@ export class SettlementWorker {
         captured.push(capture);
         items.push({ id: deterministicId('settle', p.id), pendingId: p.hold_transfer_id, postAmount: capture, code: capture === 0 ? 'pledge_refund' : 'pledge_capture' });
       }
-      const status = rows.map((p, i) => (captured[i] === p.amount ? 'CAPTURED' : captured[i] === 0 ? 'REFUNDED' : 'PARTIALLY_REFUNDED'));
-      await c.query(
-        `UPDATE pledges p SET status = u.status, captured_amount = u.captured, refunded_amount = p.amount - u.captured
-           FROM unnest($1::uuid[], $2::text[], $3::bigint[]) AS u(id, status, captured) WHERE p.id = u.id`,
-        [rows.map((p) => p.id), status, captured],
-      );
+      const status = rows.map((p, i): SettledPledge['status'] => (captured[i] === p.amount ? 'CAPTURED' : captured[i] === 0 ? 'REFUNDED' : 'PARTIALLY_REFUNDED'));
+      await markPledgesSettled(c, rows.map((p, i) => ({ id: p.id, status: status[i]!, captured: captured[i]! })));
       // Last: its balance updates are where concurrent batches queue.
       await resolvePending(c, items);
       await c.query('UPDATE settlement_jobs SET claimed_until = now() + make_interval(secs => $2) WHERE mission_id = $1', [m.id, LEASE_SECONDS]);
@@ -217,53 +222,42 @@ export class SettlementWorker {
 
   /** Pays out what the escrow captured, marks the mission settled, announces it. */
   private async finish(missionId: string): Promise<'settled' | 'already' | 'busy'> {
-    const out = await tx(this.deps.pool, async (c) => {
+    const out = await tx(this.deps.pool, (c) =>
       // Queued fairly behind the (refused) pledges in flight, not overtaken by new ones.
-      await lockMission(c, missionId, 'exclusive');
-      const m = (await c.query<MissionRow>('SELECT * FROM missions WHERE id = $1 FOR UPDATE', [missionId])).rows[0]!;
-      if (m.settled_at) return { result: 'already' as const };
-      // Another worker may still be committing a batch; come back later.
-      const held = await c.query(`SELECT 1 FROM pledges WHERE mission_id = $1 AND status = 'HELD' LIMIT 1`, [missionId]);
-      if (held.rowCount) return { result: 'busy' as const };
-      const totals = (
-        await c.query<{ captured: number; refunded: number }>(
-          'SELECT coalesce(sum(captured_amount), 0)::bigint AS captured, coalesce(sum(refunded_amount), 0)::bigint AS refunded FROM pledges WHERE mission_id = $1',
-          [missionId],
-        )
-      ).rows[0]!;
-      const captured = Number(totals.captured);
-      const { fee, streamer } = feeSplit(captured, this.deps.feeBps);
-      if (captured > 0) {
-        const earnings = await ensureAccount(c, 'KRW', 'streamer_earnings', m.channel_owner_id);
-        const fees = await ensureAccount(c, 'KRW', 'platform_fees', 'platform');
-        const { rows: slots } = await c.query<{ id: string; owner: string; balance: number }>(
-          `SELECT id, owner, credits_posted - debits_posted AS balance FROM accounts
-            WHERE ledger = 'KRW' AND code = 'mission_escrow' AND owner LIKE $1 ORDER BY owner`,
-          [`${missionId}:%`],
-        );
-        assert.equal(slots.reduce((s, x) => s + Number(x.balance), 0), captured, 'escrow must hold exactly the captured total');
-        // The transfers below move money slot by slot; lock every account first, in order.
-        await lockAccounts(c, [...slots.map((x) => x.id), earnings.id, fees.id]);
-        // Empty the escrow slots: the fee first, the rest to the streamer.
-        let feeLeft = fee;
-        for (const slot of slots) {
-          const balance = Number(slot.balance);
-          const toFee = Math.min(balance, feeLeft);
-          feeLeft -= toFee;
-          const debit = { id: slot.id, code: 'mission_escrow' as const, ledger: 'KRW' as const };
-          if (toFee > 0) await createTransfer(c, { id: deterministicId('fee', slot.id), debit, credit: fees, amount: toFee, code: 'platform_fee', missionId });
-          if (balance - toFee > 0) await createTransfer(c, { id: deterministicId('payout', slot.id), debit, credit: earnings, amount: balance - toFee, code: 'streamer_payout', missionId });
+      withMissionLocked(c, missionId, 'exclusive', async (m) => {
+        if (m.settled_at) return { result: 'already' as const };
+        // Another worker may still be committing a batch; come back later.
+        if (await hasHeldPledges(c, missionId)) return { result: 'busy' as const };
+        const { captured, refunded } = await settledTotals(c, missionId);
+        const { fee, streamer } = feeSplit(captured, this.deps.feeBps);
+        if (captured > 0) {
+          const earnings = await ensureAccount(c, 'KRW', 'streamer_earnings', m.channel_owner_id);
+          const fees = await ensureAccount(c, 'KRW', 'platform_fees', 'platform');
+          const slots = await escrowAccounts(c, missionId);
+          assert.equal(slots.reduce((s, x) => s + x.balance, 0), captured, 'escrow must hold exactly the captured total');
+          // The transfers below move money slot by slot; lock every account first, in order.
+          await lockAccounts(c, [...slots.map((x) => x.id), earnings.id, fees.id]);
+          // Empty the escrow slots: the fee first, the rest to the streamer.
+          let feeLeft = fee;
+          for (const slot of slots) {
+            const toFee = Math.min(slot.balance, feeLeft);
+            feeLeft -= toFee;
+            const debit = { id: slot.id, code: 'mission_escrow' as const, ledger: 'KRW' as const };
+            if (toFee > 0) await createTransfer(c, { id: deterministicId('fee', slot.id), debit, credit: fees, amount: toFee, code: 'platform_fee', missionId });
+            if (slot.balance - toFee > 0) await createTransfer(c, { id: deterministicId('payout', slot.id), debit, credit: earnings, amount: slot.balance - toFee, code: 'streamer_payout', missionId });
+          }
+          assert.equal(feeLeft, 0, 'the fee must be covered by the escrow');
         }
-        assert.equal(feeLeft, 0, 'the fee must be covered by the escrow');
-      }
-      await this.deps.hooks?.beforeSettled?.(c, m);
-      await c.query('UPDATE missions SET settled_at = now() WHERE id = $1', [missionId]);
-      await c.query('UPDATE settlement_jobs SET done_at = now() WHERE mission_id = $1', [missionId]);
-      await enqueueEvent(c, 'mission.settled', missionId, {
-        missionId, channel: m.channel, state: m.state, captured, refunded: Number(totals.refunded), fee, streamerAmount: streamer,
-      });
-      return { result: 'settled' as const, m };
-    });
+        // Predictions resolve here (they subscribe to `settled`).
+        await this.deps.lifecycle?.run('settled', c, m);
+        await markSettled(c, missionId);
+        await c.query('UPDATE settlement_jobs SET done_at = now() WHERE mission_id = $1', [missionId]);
+        await enqueueEvent(c, 'mission.settled', missionId, {
+          missionId, channel: m.channel, state: m.state, captured, refunded, fee, streamerAmount: streamer,
+        });
+        return { result: 'settled' as const, m };
+      }),
+    );
     if (out.result === 'settled') {
       this.settled.inc({ outcome: out.m.state });
       if (out.m.decided_at) this.lag.observe({ outcome: out.m.state }, (Date.now() - out.m.decided_at.getTime()) / 1000);

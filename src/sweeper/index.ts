@@ -1,1 +1,1 @@
-export { Sweeper } from './worker.ts';
+export { Sweeper, type SweeperDeps } from './worker.ts';

@@ -1,11 +1,21 @@
 import type { Pool } from '../platform/db.ts';
 import type { Logger } from '../platform/log.ts';
 import { PollingLoop } from '../platform/loop.ts';
-import type { MissionService } from '../missions/service.ts';
-import { verifyAndRecord } from '../ledger/index.ts';
+import type { MissionExpiry } from '../missions/index.ts';
+import { verifyAndRecord, type LedgerCheck } from '../ledger/index.ts';
 
 /** How often the sweeper proves the books (and records the result for the ops page and alerts). */
 export const LEDGER_VERIFY_INTERVAL_MS = 5 * 60_000;
+
+export interface SweeperDeps {
+  pool: Pool;
+  /** Missions' expiry (a MissionService, or a MissionExpirer where no API runs). */
+  missions: MissionExpiry;
+  log: Logger;
+  /** What other modules add to the periodic ledger verification (the pledge book's checks). */
+  ledgerChecks?: LedgerCheck[];
+  intervalMs?: number;
+}
 
 /**
  * Time-driven work: expires proposals past their accept window and missions
@@ -17,7 +27,7 @@ export class Sweeper {
   private lastVerify = 0;
   private readonly loop: PollingLoop;
 
-  constructor(private readonly deps: { pool: Pool; missions: MissionService; log: Logger; intervalMs?: number }) {
+  constructor(private readonly deps: SweeperDeps) {
     // runOnce loops over due work itself; one pass per interval is enough.
     this.loop = new PollingLoop('sweeper', async () => (await this.runOnce(), false), deps.log, deps.intervalMs ?? 1000);
   }
@@ -34,7 +44,7 @@ export class Sweeper {
     }
     if (Date.now() - this.lastVerify > LEDGER_VERIFY_INTERVAL_MS) {
       this.lastVerify = Date.now();
-      const report = await verifyAndRecord(this.deps.pool);
+      const report = await verifyAndRecord(this.deps.pool, this.deps.ledgerChecks);
       if (!report.ok) this.deps.log.error({ problems: report.problems }, 'LEDGER VERIFICATION FAILED: the books do not balance');
     }
     if (Date.now() - this.lastPrune > 3600_000) {
