@@ -1,97 +1,18 @@
-import assert from 'node:assert/strict';
-import { randomInt } from 'node:crypto';
 import { uuidv7 } from 'uuidv7';
-import { balancesOf, ensureAccount, ensureAccounts, ledgerErrorOf, transferCall, transfersCall } from '../ledger/index.ts';
+import { balancesOf, ensureAccount, ensureAccounts } from '../ledger/index.ts';
 import { Batcher } from '../platform/batcher.ts';
-import { isDeadlock, isUniqueViolation, tx, type Client, type Pool, type Queryable } from '../platform/db.ts';
+import { isDeadlock, tx, type Client, type Pool, type Queryable } from '../platform/db.ts';
 import { AppError } from '../platform/errors.ts';
-import { completeKey, createdOnce, keyLock, replayOf, type IdempotencyKey, type Outcome } from '../platform/idempotency.ts';
+import { completeKey, createdOnce, replayOf, type IdempotencyKey, type Outcome } from '../platform/idempotency.ts';
 import { decodeCursor, encodeCursor } from '../platform/ids.ts';
 import { enqueueEvent } from '../platform/outbox.ts';
 import type { Metrics } from '../platform/metrics.ts';
 import type { ChannelService } from './channels.ts';
 
-/**
- * A mission's escrow is split over this many ledger accounts (and its totals
- * over as many rows); each pledge picks one at random, so concurrent pledges
- * to one popular mission rarely wait on the same row lock.
- */
-export const ESCROW_SLOTS = 8;
+import { ESCROW_SLOTS, iso, MISSION_LOCK_CLASS, TERMINAL, toMission, type Mission, type MissionRow, type MissionState, type Pledge } from './model.ts';
+import { amountOutOfRange, holdPledges, KEY_RESULTS, refusal, type HoldRequest } from './pledges.ts';
 
-export const MISSION_STATES = ['PROPOSED', 'ACTIVE', 'SUCCEEDED', 'FAILED', 'REJECTED', 'EXPIRED', 'CANCELLED'] as const;
-export type MissionState = (typeof MISSION_STATES)[number];
-export const TERMINAL: ReadonlySet<MissionState> = new Set(['SUCCEEDED', 'FAILED', 'REJECTED', 'EXPIRED', 'CANCELLED']);
-
-export interface Mission {
-  id: string;
-  channel: string;
-  title: string;
-  description: string | null;
-  state: MissionState;
-  pledgedAmount: number;
-  backerCount: number;
-  durationSeconds: number;
-  failureKeepBps: number;
-  createdAt: string;
-  acceptDeadline: string;
-  acceptedAt: string | null;
-  deadline: string | null;
-  decidedAt: string | null;
-  settledAt: string | null;
-  createdBy: string;
-}
-
-export interface Pledge {
-  id: string;
-  missionId: string;
-  amount: number;
-  status: 'HELD' | 'CAPTURED' | 'REFUNDED' | 'PARTIALLY_REFUNDED';
-  backerName: string;
-  createdAt: string;
-}
-
-export interface MissionRow {
-  id: string;
-  channel: string;
-  channel_owner_id: string;
-  title: string;
-  description: string | null;
-  state: MissionState;
-  duration_seconds: number;
-  failure_keep_bps: number;
-  min_amount: number;
-  max_amount: number;
-  created_by: string;
-  created_at: Date;
-  accept_deadline: Date;
-  accepted_at: Date | null;
-  deadline: Date | null;
-  decided_at: Date | null;
-  settled_at: Date | null;
-}
-
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
-
-export function toMission(r: MissionRow & { pledged_amount: number | string | null; backer_count: number | string | null }): Mission {
-  return {
-    id: r.id,
-    channel: r.channel,
-    title: r.title,
-    description: r.description,
-    state: r.state,
-    pledgedAmount: Number(r.pledged_amount ?? 0),
-    backerCount: Number(r.backer_count ?? 0),
-    durationSeconds: r.duration_seconds,
-    failureKeepBps: r.failure_keep_bps,
-    createdAt: r.created_at.toISOString(),
-    acceptDeadline: r.accept_deadline.toISOString(),
-    acceptedAt: iso(r.accepted_at),
-    deadline: iso(r.deadline),
-    decidedAt: iso(r.decided_at),
-    settledAt: iso(r.settled_at),
-    createdBy: r.created_by,
-  };
-}
+export { ESCROW_SLOTS, MISSION_LOCK_CLASS, MISSION_STATES, TERMINAL, toMission, type Mission, type MissionRow, type MissionState, type Pledge } from './model.ts';
 
 const MISSION_WITH_TOTALS = `
   SELECT m.*, m.created_at::text AS at_text, t.pledged_amount, t.backer_count
@@ -137,25 +58,12 @@ export interface MissionDeps {
 
 export type Decision = 'SUCCEEDED' | 'FAILED';
 
-/** A pledge waiting for its batch. */
-interface HoldRequest {
-  missionId: string;
-  userId: string;
-  backerName: string;
-  amount: number;
-  at: Date;
-  /** Stored with the pledge, in the same statement, when the request has one. */
-  key?: IdempotencyKey;
-}
-
 type PledgeOutcome = Outcome<{ pledge: Pledge }>;
 
 /** Pledges per batch, at most, and batches in flight at once (see Batcher). */
 const PLEDGE_BATCH = 64;
 const PLEDGE_BATCH_SLOTS = 2;
 
-/** Advisory-lock class of missions (the two-key space, apart from single-key locks elsewhere). */
-const MISSION_LOCK_CLASS = 72_202;
 
 /**
  * Queues on a mission in arrival order: pledges share it, transitions hold it
@@ -216,7 +124,7 @@ export class MissionService {
       await ensureAccounts(c, 'KRW', 'mission_escrow', slots.map((s) => `${id}:${s}`));
       await c.query('INSERT INTO mission_totals (mission_id, slot) SELECT $1, s FROM unnest($2::int[]) AS s', [id, slots]);
       await enqueueEvent(c, 'mission.proposed', id, { missionId: id, channel: handle, state: 'PROPOSED' });
-      await this.hold(c, id, userId, backerName, input.amount, now);
+      await this.hold(c, { missionId: id, userId, backerName, amount: input.amount, at: now });
       const mission = await this.load(c, id);
       const body = { mission };
       if (key) await completeKey(c, key, 201, body, id);
@@ -245,203 +153,47 @@ export class MissionService {
   }
 
   /**
-   * Holds a batch of pledges: all of them in one statement when every one is
-   * accepted and every key is new (holdMany), else each alone (holdOne),
-   * which gives each its own answer: a refusal, or the stored answer of a
-   * key already used. Nothing of a refused batch was written, so trying
-   * again one by one is safe.
+   * Holds a batch of pledges in one statement, which answers for each
+   * (holdPledges): held, refused (the refusal is the answer), or sent down
+   * its Idempotency-Key's path (holdOne), which waits for the key's lock and
+   * replays what is stored. A batch runs after the previous one committed,
+   * so a key repeated within a batch finds its first use stored.
    */
   private async holdAll(items: HoldRequest[]): Promise<PromiseSettledResult<PledgeOutcome>[]> {
-    if (items.length > 1) {
-      const held = await this.holdMany(items);
-      if (held) {
-        this.deps.metrics?.pledgeBatches.observe({ written: 'together' }, items.length);
-        return held.map((pledge) => ({ status: 'fulfilled', value: { status: 201, body: { pledge }, replayed: false } }));
-      }
+    let held;
+    try {
+      held = await holdPledges(this.pool, items);
+    } catch (err) {
+      // No writer should deadlock with a batch (one lock order), but if one
+      // does, each pledge alone is safe to try again.
+      if (!isDeadlock(err)) throw err;
+      this.deps.metrics?.pledgeBatches.observe({ written: 'one_by_one' }, items.length);
+      return Promise.allSettled(items.map((r) => this.holdOne(r)));
     }
-    this.deps.metrics?.pledgeBatches.observe({ written: 'one_by_one' }, items.length);
-    return Promise.allSettled(items.map((r) => this.holdOne(r)));
+    this.deps.metrics?.pledgeBatches.observe({ written: 'together' }, items.length);
+    return Promise.allSettled(
+      held.map(async ({ result, pledge }, n): Promise<PledgeOutcome> => {
+        const r = items[n]!;
+        if (result === 'ok') return { status: 201, body: { pledge }, replayed: false };
+        if (KEY_RESULTS.has(result)) return this.holdOne(r);
+        throw await refusal(this.pool, result, r);
+      }),
+    );
   }
 
   /** One pledge in its own transaction with its key (claimed first: a replay gets the stored answer). */
   private holdOne(r: HoldRequest): Promise<PledgeOutcome> {
     return createdOnce(this.pool, r.key, async (q) => {
-      const pledge = await this.hold(q, r.missionId, r.userId, r.backerName, r.amount, r.at);
+      const pledge = await this.hold(q, { ...r, key: undefined });
       return { body: { pledge }, resourceId: pledge.id };
     });
   }
 
-  /**
-   * What hold does, for many pledges in one statement and one commit, all or
-   * nothing: null when any of them would be refused, and then nothing was
-   * written. Locks in the order every writer takes them: the missions'
-   * advisory locks and then their rows, both by id, then every account in
-   * (rank, id) order inside ledger_create_transfers; the slots' totals and
-   * the backers after that, each already guarded by its escrow or wallet lock.
-   * A pledge's Idempotency-Key is stored complete, with its answer, in the
-   * same statement, as createdOnce would store it after the pledge: a key
-   * that exists already, or whose lock another writer holds, is a refusal
-   * like any other.
-   */
-  private async holdMany(items: HoldRequest[]): Promise<Pledge[] | null> {
-    const rows = items.map((r) => ({ ...r, slot: randomInt(ESCROW_SLOTS), pledgeId: uuidv7(), holdId: uuidv7(), eventId: uuidv7() }));
-    const col = <K extends keyof (typeof rows)[number]>(k: K) => rows.map((r) => r[k]);
-    const pledges: Pledge[] = rows.map((r) => ({ id: r.pledgeId, missionId: r.missionId, amount: r.amount, status: 'HELD', backerName: r.backerName, createdAt: r.at.toISOString() }));
-    let held: number | null;
-    try {
-      const { rows: out } = await this.pool.query<{ held: number | null }>({
-        name: 'pledge-hold-many',
-        text: `WITH i AS (
-                 SELECT i.*, row_number() OVER (PARTITION BY i.mission_id, i.backer_id ORDER BY i.n) = 1 AS first_of_backer
-                   FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::timestamptz[], $6::int[], $7::uuid[], $8::uuid[], $9::uuid[], $10::text[], $11::text[],
-                               $13::text[], $14::text[], $15::jsonb[])
-                        WITH ORDINALITY AS i(mission_id, backer_id, backer_name, amount, at, slot, pledge_id, hold_id, event_id, wallet_owner, escrow_owner,
-                                             idem_key, idem_hash, response, n)),
-               -- The keys' locks come first and are only tried: one taken by a
-               -- writer of the same key makes the batch give up before it locks
-               -- anything else (see keyLock).
-               keys AS (
-                 SELECT coalesce(bool_and(pg_try_advisory_xact_lock(${keyLock('i.backer_id', 'i.idem_key')})), true) AS free
-                   FROM i WHERE i.idem_key IS NOT NULL),
-               lock AS (
-                 SELECT pg_advisory_xact_lock_shared(${MISSION_LOCK_CLASS}, hashtext(s.id::text)) FROM (SELECT DISTINCT mission_id AS id FROM i ORDER BY 1) s
-                  WHERE (SELECT free FROM keys)),
-               m AS (
-                 SELECT m.* FROM missions m
-                  WHERE m.id = ANY($1::uuid[]) AND (SELECT count(*) FROM lock) > 0
-                  ORDER BY m.id FOR SHARE OF m),
-               ok AS (
-                 SELECT i.*, m.channel FROM i JOIN m ON m.id = i.mission_id
-                  WHERE m.channel_owner_id <> i.backer_id AND i.amount BETWEEN m.min_amount AND m.max_amount
-                    AND ((m.state = 'PROPOSED' AND i.at < m.accept_deadline) OR (m.state = 'ACTIVE' AND i.at < m.deadline))),
-               t AS (
-                 SELECT ok.*, w.id AS wallet_id, e.id AS escrow_id FROM ok
-                   -- One index lookup per pledge (LIMIT 1 keeps each a lookup, never a scan of every wallet).
-                   CROSS JOIN LATERAL (SELECT a.id FROM accounts a WHERE a.ledger = 'KRW' AND a.code = 'user_wallet' AND a.owner = ok.wallet_owner LIMIT 1) w
-                   CROSS JOIN LATERAL (SELECT a.id FROM accounts a WHERE a.ledger = 'KRW' AND a.code = 'mission_escrow' AND a.owner = ok.escrow_owner LIMIT 1) e),
-               held AS (
-                 SELECT ${transfersCall({ ids: 'array_agg(t.hold_id)', debits: 'array_agg(t.wallet_id)', credits: 'array_agg(t.escrow_id)', amounts: 'array_agg(t.amount)', missionIds: 'array_agg(t.mission_id)', ledger: 'KRW', code: 'pledge_hold', pending: true, debitCode: 'user_wallet', creditCode: 'mission_escrow' })} AS n
-                   FROM t HAVING count(*) = $12),
-               p AS (
-                 INSERT INTO pledges (id, mission_id, backer_id, backer_name, amount, hold_transfer_id, wallet_account_id, escrow_account_id, status, created_at)
-                 SELECT t.pledge_id, t.mission_id, t.backer_id, t.backer_name, t.amount, t.hold_id, t.wallet_id, t.escrow_id, 'HELD', t.at FROM t, held),
-               b AS (
-                 INSERT INTO mission_backers (mission_id, backer_id) SELECT t.mission_id, t.backer_id FROM t, held WHERE t.first_of_backer
-                 ON CONFLICT DO NOTHING RETURNING mission_id, backer_id),
-               totals AS (
-                 UPDATE mission_totals mt SET amount = mt.amount + s.amount, pledges = mt.pledges + s.pledges, backers = mt.backers + s.backers
-                   FROM (SELECT t.mission_id, t.slot, sum(t.amount) AS amount, count(*) AS pledges,
-                                count(*) FILTER (WHERE EXISTS (SELECT 1 FROM b WHERE b.mission_id = t.mission_id AND b.backer_id = t.backer_id) AND t.first_of_backer) AS backers
-                           FROM t, held GROUP BY t.mission_id, t.slot) s
-                  WHERE mt.mission_id = s.mission_id AND mt.slot = s.slot),
-               o AS (
-                 INSERT INTO outbox (id, topic, key, payload)
-                 SELECT t.event_id, 'pledge.held', t.mission_id::text,
-                        jsonb_build_object('missionId', t.mission_id, 'channel', t.channel, 'pledgeId', t.pledge_id, 'amount', t.amount, 'backerName', t.backer_name)
-                   FROM t, held),
-               -- A key already taken (or twice in the batch) fails the statement:
-               -- no ON CONFLICT, so every key of a written batch is new.
-               k AS (
-                 INSERT INTO idempotency_keys (user_id, key, request_hash, resource_id, status_code, response)
-                 SELECT t.backer_id, t.idem_key, t.idem_hash, t.pledge_id, 201, t.response
-                   FROM t, held WHERE t.idem_key IS NOT NULL)
-               SELECT (SELECT n FROM held) AS held`,
-        values: [
-          col('missionId'),
-          col('userId'),
-          col('backerName'),
-          col('amount'),
-          rows.map((r) => r.at.toISOString()),
-          col('slot'),
-          col('pledgeId'),
-          col('holdId'),
-          col('eventId'),
-          col('userId'),
-          rows.map((r) => `${r.missionId}:${r.slot}`),
-          rows.length,
-          rows.map((r) => r.key?.key ?? null),
-          rows.map((r) => r.key?.hash ?? null),
-          rows.map((r, n) => (r.key ? JSON.stringify({ pledge: pledges[n] }) : null)),
-        ],
-      });
-      held = out[0]!.held;
-    } catch (err) {
-      // A refused hold or a key already used failed the whole statement: the
-      // pledges are tried one by one, which tells each its answer. So does a
-      // deadlock, which no writer should make, but trying again is safe.
-      if (ledgerErrorOf(err) || isUniqueViolation(err, 'idempotency_keys_pkey') || isDeadlock(err)) return null;
-      throw err;
-    }
-    if (held === null) return null;
-    assert.equal(held, rows.length, 'a batch is held whole or not at all');
-    return pledges;
-  }
-
-  /**
-   * Holds `amount` from the backer's wallet in one of the mission's escrow
-   * slots, in one statement (one round trip): the mission's shared lock and
-   * row (FOR SHARE: pledges don't block each other, but a decision, FOR
-   * UPDATE, waits for them and they wait for it; queued fairly, see
-   * lockMission), the checks, the hold (ledger_create_transfer, whose refusal
-   * fails the statement), then the pledge, its backer, the slot's totals and
-   * the outbox row as enqueueEvent writes it. When a check fails nothing is
-   * written and the mission row comes back to explain why.
-   */
-  private async hold(c: Queryable, missionId: string, userId: string, backerName: string, amount: number, at: Date): Promise<Pledge> {
-    const slot = randomInt(ESCROW_SLOTS);
-    const pledgeId = uuidv7();
-    const holdId = uuidv7();
-    let rows: (MissionRow & { held: number; has_wallet: boolean })[];
-    try {
-      ({ rows } = await c.query({
-        name: 'pledge-hold',
-        text: `WITH m AS (
-                 SELECT m.* FROM (SELECT pg_advisory_xact_lock_shared(${MISSION_LOCK_CLASS}, hashtext($2))) AS lock, missions m
-                  WHERE m.id = $1 FOR SHARE OF m),
-               ok AS (
-                 SELECT m.id, m.channel FROM m
-                  WHERE m.channel_owner_id <> $3 AND $5 BETWEEN m.min_amount AND m.max_amount
-                    AND ((m.state = 'PROPOSED' AND $9 < m.accept_deadline) OR (m.state = 'ACTIVE' AND $9 < m.deadline))),
-               w AS (SELECT id FROM accounts WHERE ledger = 'KRW' AND code = 'user_wallet' AND owner = $12),
-               e AS (SELECT id FROM accounts WHERE ledger = 'KRW' AND code = 'mission_escrow' AND owner = $11),
-               t AS (
-                 SELECT ok.id AS mission_id, ok.channel, w.id AS wallet_id, e.id AS escrow_id,
-                        ${transferCall({ id: '$6', debit: 'w.id', credit: 'e.id', amount: '$5', ledger: 'KRW', code: 'pledge_hold', pending: true, missionId: 'ok.id', debitCode: 'user_wallet', creditCode: 'mission_escrow' })} AS result
-                   FROM ok, w, e),
-               p AS (
-                 INSERT INTO pledges (id, mission_id, backer_id, backer_name, amount, hold_transfer_id, wallet_account_id, escrow_account_id, status, created_at)
-                 SELECT $7, t.mission_id, $3, $4, $5, $6, t.wallet_id, t.escrow_id, 'HELD', $9 FROM t),
-               b AS (INSERT INTO mission_backers (mission_id, backer_id) SELECT t.mission_id, $3 FROM t ON CONFLICT DO NOTHING RETURNING 1),
-               totals AS (
-                 UPDATE mission_totals SET amount = amount + $5, pledges = pledges + 1, backers = backers + (SELECT count(*) FROM b)
-                  WHERE mission_id = (SELECT t.mission_id FROM t) AND slot = $10),
-               o AS (
-                 INSERT INTO outbox (id, topic, key, payload)
-                 SELECT $8, 'pledge.held', t.mission_id::text,
-                        jsonb_build_object('missionId', t.mission_id, 'channel', t.channel, 'pledgeId', $7::uuid, 'amount', $5::bigint, 'backerName', $4::text)
-                   FROM t)
-               SELECT m.*, (SELECT count(*) FROM t)::int AS held, EXISTS (SELECT 1 FROM w) AS has_wallet FROM m`,
-        values: [missionId, missionId, userId, backerName, amount, holdId, pledgeId, uuidv7(), at, slot, `${missionId}:${slot}`, userId],
-      }));
-    } catch (err) {
-      if (ledgerErrorOf(err)?.reason === 'exceeds_credits') {
-        throw new AppError('INSUFFICIENT_FUNDS', `Not enough available cash for ${amount} KRW; charge your wallet first`);
-      }
-      throw err;
-    }
-    const m = rows[0];
-    if (!m) throw new AppError('NOT_FOUND', 'No such mission');
-    if (!m.held) {
-      if (m.channel_owner_id === userId) throw new AppError('FORBIDDEN', 'Streamers cannot back missions of their own channel');
-      checkAmount(amount, m.min_amount, m.max_amount);
-      const open = (m.state === 'PROPOSED' && at < m.accept_deadline) || (m.state === 'ACTIVE' && m.deadline !== null && at < m.deadline);
-      if (!open) throw new AppError('MISSION_NOT_OPEN', `The mission is ${m.state === 'ACTIVE' || m.state === 'PROPOSED' ? 'past its deadline' : m.state}; it takes no pledges`);
-      if (!m.has_wallet) throw new AppError('INSUFFICIENT_FUNDS', `Not enough available cash for ${amount} KRW; charge your wallet first`);
-      assert.fail(`mission ${missionId} passed every check but its pledge was not held (escrow slot ${slot} missing?)`);
-    }
-    // No totals here: a sum read inside this transaction can miss a concurrent
-    // pledge; the live writer reads them after commit (missionTotalsOf).
-    return { id: pledgeId, missionId: m.id, amount, status: 'HELD', backerName, createdAt: at.toISOString() };
+  /** Holds one pledge in the caller's transaction (a batch of one), or throws its refusal. */
+  private async hold(c: Queryable, r: HoldRequest): Promise<Pledge> {
+    const [{ result, pledge }] = (await holdPledges(c, [r])) as [{ result: Parameters<typeof refusal>[1] | 'ok'; pledge: Pledge }];
+    if (result === 'ok') return pledge;
+    throw await refusal(c, result, r);
   }
 
   async get(id: string, c: Queryable = this.pool): Promise<Mission> {
@@ -639,11 +391,7 @@ export class MissionService {
 }
 
 function checkAmount(amount: number, min: number, max: number) {
-  if (amount < min || amount > max) {
-    throw new AppError('VALIDATION_FAILED', `The amount must be between ${min} and ${max} KRW on this channel`, {
-      errors: [{ path: 'amount', message: `must be between ${min} and ${max}` }],
-    });
-  }
+  if (amount < min || amount > max) throw amountOutOfRange(min, max);
 }
 
 function parseCursor(cursor: string | undefined) {

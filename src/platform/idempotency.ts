@@ -31,7 +31,7 @@ export function idempotencyKeyOf(req: FastifyRequest, userId: string): Idempoten
 }
 
 /** Advisory-lock class of idempotency keys (the two-key space). */
-const KEY_LOCK_CLASS = 72_203;
+export const KEY_LOCK_CLASS = 72_203;
 
 /**
  * The arguments of a key's advisory lock, as SQL, for the user id (a uuid)
