@@ -1,8 +1,9 @@
 import { loadConfig, ConfigError, usesEmbeddedDatabase, type Config } from './platform/config.ts';
 import { DataDirInUseError, NoDatabaseError } from './platform/datadir.ts';
 import { createLogger } from './platform/log.ts';
-import { prepareDatabases, runUntilStopped, stopEmbedded, type Running } from './platform/runtime.ts';
+import { prepareDatabases, stopEmbedded } from './platform/runtime.ts';
 import { VERSION } from './app.ts';
+import { runUntilStopped, type Running } from './main.ts';
 
 const HELP = `missionlink ${VERSION} — mission donations for live streamers
 
@@ -84,7 +85,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'keys': {
       if (sub !== 'rotate') fail('usage: missionlink keys rotate', 2);
-      const { rotateKeys } = await import('./identity/keys.ts');
+      const { rotateKeys } = await import('./identity/index.ts');
       const kid = await rotateKeys(cfg.dataDir);
       process.stdout.write(`new signing key ${kid}; restart the api processes to sign with it\n`);
       return;
@@ -93,8 +94,7 @@ async function main(argv: string[]): Promise<void> {
       if (sub !== 'verify') fail('usage: missionlink audit verify', 2);
       const { prepareDatabases: prep } = await import('./platform/runtime.ts');
       const { openPool } = await import('./platform/db.ts');
-      const { verifyAuditChain } = await import('./identity/audit.ts');
-      const { loadAuditKey } = await import('./identity/audit-key.ts');
+      const { loadAuditKey, verifyAuditChain } = await import('./identity/index.ts');
       // The chain in the identity database, its anchors in the funding database.
       const { embedded, urls } = await prep(cfg, log, ['identity', 'funding'], { existing: true });
       const identity = openPool({ url: urls.identity!, name: 'audit' });

@@ -4,7 +4,7 @@
  * server). The fallback ceiling of bench/scenarios/me.ts while the server does
  * not register the bare route itself. Env: PORT.
  */
-import { registerBareRoute } from '../../src/platform/bare-route.ts';
+import { registerBareRoute } from './bare-route.ts';
 import { serveBenchRoutes } from './bench-http.ts';
 
 await serveBenchRoutes(registerBareRoute);

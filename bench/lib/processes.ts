@@ -16,6 +16,8 @@ export { freePort };
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RUN_TS = path.join(REPO_ROOT, 'bin', 'run-ts.js');
 const MISSIONLINK = path.join(REPO_ROOT, 'bin', 'missionlink.js');
+/** `missionlink start` plus the bench's ceiling route (see startServer). */
+const BARE_ROUTE_SERVER = path.join(REPO_ROOT, 'bench', 'lib', 'server.ts');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -130,18 +132,20 @@ export interface ServerUnderTest {
   stop(): Promise<void>;
 }
 
-/**
- * Starts `missionlink start` (every role, embedded PostgreSQL) on a free
- * loopback port with a throwaway DATA_DIR; resolves once /readyz is 200.
- * @example const server = await startServer({ BENCH_BARE_ROUTE: '1' }); … await server.stop();
- */
 function serverNodeArgs(): string[] {
   return (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 }
 
+/**
+ * Starts `missionlink start` (every role, embedded PostgreSQL) on a free
+ * loopback port with a throwaway DATA_DIR; resolves once /readyz is 200.
+ * `bareRoute`: the same start through bench/lib/server.ts, which adds the
+ * ceiling route GET /bench/bare to the same HTTP server.
+ * @example const server = await startServer({}, { bareRoute: true }); … await server.stop();
+ */
 export async function startServer(
   env: Record<string, string> = {},
-  opts: { nodeArgs?: string[]; timeoutMs?: number } = {},
+  opts: { nodeArgs?: string[]; timeoutMs?: number; bareRoute?: boolean } = {},
 ): Promise<ServerUnderTest> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'missionlink-bench-'));
   scratch.add(dataDir);
@@ -152,7 +156,7 @@ export async function startServer(
   const child = track(
     // nodeArgs, or BENCH_SERVER_NODE_ARGS for every scenario: e.g.
     // '--cpu-prof --cpu-prof-dir=/some/dir' to profile the server under load.
-    spawn(process.execPath, [...(opts.nodeArgs ?? serverNodeArgs()), MISSIONLINK, 'start'], {
+    spawn(process.execPath, [...(opts.nodeArgs ?? serverNodeArgs()), ...(opts.bareRoute ? [RUN_TS, BARE_ROUTE_SERVER] : [MISSIONLINK, 'start'])], {
       cwd: REPO_ROOT,
       env: {
         ...process.env,

@@ -1,11 +1,11 @@
 /**
  * GET /api/v1/me (bearer token check, profile, roles) against its ceiling:
  * the cheapest route of the same HTTP stack, GET /bench/bare, served by the
- * same process when the server registers it (BENCH_BARE_ROUTE=1), otherwise
- * by a stand-alone process built with the same createHttpServer.
+ * same process (started through bench/lib/server.ts, which adds the route),
+ * otherwise by a stand-alone process built with the same createHttpServer.
  */
 import os from 'node:os';
-import { BARE_ROUTE } from '../../src/platform/bare-route.ts';
+import { BARE_ROUTE } from '../lib/bare-route.ts';
 import { withCpu } from '../lib/cpu.ts';
 import { clean, runLoad, type LoadRequest, type LoadResult } from '../lib/load.ts';
 import { forkTs, freePort, startServer, stopChild, waitForHttp } from '../lib/processes.ts';
@@ -30,7 +30,7 @@ export const scenario: Scenario = {
   async run(ctx: ScenarioContext): Promise<Measurement> {
     const loadAverage = round(os.loadavg()[0]!, 2);
     ctx.log('starting the server');
-    const server = await startServer({ BENCH_BARE_ROUTE: '1' });
+    const server = await startServer({}, { bareRoute: true });
     let bare: ReturnType<typeof forkTs> | undefined;
     try {
       ctx.log(`server ready in ${server.startMs} ms; registering ${USERS} users`);
@@ -110,7 +110,7 @@ export const scenario: Scenario = {
         noise: noiseOf(rounds, (r) => r.perSecond),
         details: {
           bareRoute: inProcess
-            ? 'served by the server under test (BENCH_BARE_ROUTE=1)'
+            ? 'served by the server under test (started by bench/lib/server.ts, which adds the route)'
             : 'the server does not register the bare route yet (see bench/README.md); measured in a separate minimal process built with the same createHttpServer',
           connections: CONNECTIONS,
           distinctTokens: tokens.length,

@@ -5,6 +5,7 @@ export { identityRoutes, REFRESH_COOKIE } from './routes.ts';
 export { createAuthenticator, type Authenticator } from './http-auth.ts';
 export { loadKeyRing, rotateKeys, KeyRing, API_AUDIENCE, INTERNAL_AUDIENCE } from './keys.ts';
 export { verifyAuditChain, type AuditCheck } from './audit.ts';
+export { loadAuditKey } from './audit-key.ts';
 export { UserDirectory } from './directory.ts';
 export { internalIdentityRoutes, IdentityClient } from './internal.ts';
 export { AuditAnchor } from './audit-anchor.ts';
