@@ -127,7 +127,7 @@ export async function createMissionLink(deps: AppDeps): Promise<MissionLink> {
       channels,
       displayNameOf: (id) => directory.displayNameOf(id),
       eventsCommitted,
-      hooks: lifecycle.missionHooks(),
+      lifecycle,
     });
     const live = new LiveHub({ pool: funding, bus, log: logger, registry: metrics.registry, predictionPools: poolsOfMany });
     live.subscribe();

@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { verifyLedger, type LedgerProblem, type LedgerReport } from '../ledger/index.ts';
 import type { Pool, Queryable } from '../platform/db.ts';
-import { lockMission, type MissionRow, type MissionState, type Pledge } from './service.ts';
+import type { MissionRow, MissionState, Pledge } from './model.ts';
+import { lockMission } from './service.ts';
 
 /** How withMissionLocked locks: shared among pledges, exclusive for transitions and settlement. */
 export type LockMode = 'shared' | 'exclusive';

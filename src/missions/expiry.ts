@@ -1,7 +1,7 @@
 import { tx, type Pool, type Queryable } from '../platform/db.ts';
 import { enqueueEvent } from '../platform/outbox.ts';
 import type { MissionLifecycle } from './lifecycle.ts';
-import type { MissionRow, MissionState } from './service.ts';
+import type { MissionRow, MissionState } from './model.ts';
 
 /**
  * What the sweeper needs of missions: expire proposals past their accept

@@ -1,5 +1,5 @@
 import type { Queryable } from '../platform/db.ts';
-import type { MissionHooks, MissionRow } from './service.ts';
+import type { MissionRow } from './model.ts';
 
 /** A mission the moment it is accepted: it has its acceptance time and its deadline. */
 export type AcceptedMission = MissionRow & { accepted_at: Date; deadline: Date };
@@ -46,10 +46,5 @@ export class MissionLifecycle {
     // Each phase's subscribers take what run was given for that phase (the overloads above).
     const subscribers: LifecycleSubscriber<AcceptedMission>[] = this[phase];
     for (const subscriber of subscribers) await subscriber(c, mission as AcceptedMission);
-  }
-
-  /** MissionService's transition hooks, fed from this lifecycle (`accepted`; `decided` runs in endMission). */
-  missionHooks(): MissionHooks {
-    return { onAccepted: (c, m) => this.run('accepted', c, m) };
   }
 }

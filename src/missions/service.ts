@@ -8,6 +8,8 @@ import { decodeCursor, encodeCursor } from '../platform/ids.ts';
 import { enqueueEvent } from '../platform/outbox.ts';
 import type { Metrics } from '../platform/metrics.ts';
 import type { ChannelService } from './channels.ts';
+import { endMission, expireDueIn } from './expiry.ts';
+import type { MissionLifecycle } from './lifecycle.ts';
 
 import { ESCROW_SLOTS, iso, MISSION_LOCK_CLASS, TERMINAL, toMission, type Mission, type MissionRow, type MissionState, type Pledge } from './model.ts';
 import { amountOutOfRange, holdPledges, KEY_RESULTS, refusal, type HoldRequest } from './pledges.ts';
@@ -41,18 +43,14 @@ export async function missionTotalsOf(c: Queryable, missionIds: string[]): Promi
   return totals;
 }
 
-/** Hooks other modules attach to mission transitions, run inside the same transaction. */
-export interface MissionHooks {
-  onAccepted?: (c: Queryable, mission: MissionRow & { accepted_at: Date; deadline: Date }) => Promise<void>;
-}
-
 export interface MissionDeps {
   pool: Pool;
   channels: ChannelService;
   displayNameOf: (userId: string) => Promise<string>;
   /** Called after a commit that enqueued events. */
   eventsCommitted: () => void;
-  hooks?: MissionHooks;
+  /** Where other modules react to transitions, inside their transactions (accepted, decided). */
+  lifecycle?: MissionLifecycle;
   metrics?: Metrics;
 }
 
@@ -271,7 +269,7 @@ export class MissionService {
     }, async (c, m) => {
       const deadline = new Date(now.getTime() + m.duration_seconds * 1000);
       await c.query(`UPDATE missions SET state = 'ACTIVE', accepted_at = $2, deadline = $3 WHERE id = $1`, [m.id, now, deadline]);
-      await this.deps.hooks?.onAccepted?.(c, { ...m, state: 'ACTIVE', accepted_at: now, deadline });
+      await this.deps.lifecycle?.run('accepted', c, { ...m, state: 'ACTIVE', accepted_at: now, deadline });
       await enqueueEvent(c, 'mission.accepted', m.id, { missionId: m.id, channel: m.channel, state: 'ACTIVE', deadline: deadline.toISOString() });
     });
   }
@@ -303,9 +301,7 @@ export class MissionService {
 
   /** Moves a locked mission into a terminal state and announces it for settlement. */
   private async end(c: Queryable, m: MissionRow, state: MissionState, now: Date): Promise<void> {
-    await c.query('UPDATE missions SET state = $2, decided_at = $3 WHERE id = $1', [m.id, state, now]);
-    const topic = state === 'EXPIRED' ? 'mission.expired' : 'mission.decided';
-    await enqueueEvent(c, topic, m.id, { missionId: m.id, channel: m.channel, state });
+    await endMission(c, m, state, now, this.deps.lifecycle);
   }
 
   /**
@@ -313,18 +309,7 @@ export class MissionService {
    * deadline. Safe with several sweepers: each row is taken by one of them.
    */
   async expireDue(now: Date, batch = 100): Promise<number> {
-    const n = await tx(this.pool, async (c) => {
-      const { rows } = await c.query<MissionRow>(
-        `SELECT * FROM missions
-          WHERE (state = 'PROPOSED' AND accept_deadline <= $1) OR (state = 'ACTIVE' AND deadline <= $1)
-          ORDER BY coalesce(deadline, accept_deadline) LIMIT $2
-          -- SKIP LOCKED: many sweepers may run; each row is expired once.
-          FOR UPDATE SKIP LOCKED`,
-        [now, batch],
-      );
-      for (const m of rows) await this.end(c, m, 'EXPIRED', m.state === 'ACTIVE' ? m.deadline! : m.accept_deadline);
-      return rows.length;
-    });
+    const n = await tx(this.pool, (c) => expireDueIn(c, now, batch, this.deps.lifecycle));
     if (n) this.deps.eventsCommitted();
     return n;
   }
