@@ -7,7 +7,7 @@ import pg from 'pg';
 import { createMissionLink, type MissionLink } from '../../src/app.ts';
 import { loadKeyRing } from '../../src/identity/keys.ts';
 import { ensureAccount } from '../../src/ledger/index.ts';
-import { ESCROW_SLOTS } from '../../src/missions/service.ts';
+import { ESCROW_SLOTS } from '../../src/missions/index.ts';
 import { loadConfig, type Config } from '../../src/platform/config.ts';
 import { loadSecrets } from '../../src/platform/datadir.ts';
 import { openPool, type Pool } from '../../src/platform/db.ts';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { verifyLedger, type LedgerProblem, type LedgerReport } from '../ledger/index.ts';
 import type { Pool, Queryable } from '../platform/db.ts';
 import type { MissionRow, MissionState, Pledge } from './model.ts';
-import { lockMission } from './service.ts';
+import { lockMission } from './transitions.ts';
 
 /** How withMissionLocked locks: shared among pledges, exclusive for transitions and settlement. */
 export type LockMode = 'shared' | 'exclusive';

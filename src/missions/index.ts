@@ -1,6 +1,8 @@
 // Public surface of the missions module.
 export { ChannelService, DEFAULT_SETTINGS, type Channel, type ChannelSettings } from './channels.ts';
-export { MissionService, ESCROW_SLOTS, MISSION_STATES, TERMINAL, type Mission, type MissionRow, type MissionState, type Pledge, type Decision } from './service.ts';
+export { MissionService } from './service.ts';
+export { ESCROW_SLOTS, MISSION_STATES, TERMINAL, type Mission, type MissionRow, type MissionState, type Pledge } from './model.ts';
+export type { Decision } from './transitions.ts';
 export { missionRoutes } from './routes.ts';
 export { LiveHub, type LiveType } from './live.ts';
 export { liveRoutes } from './live-routes.ts';

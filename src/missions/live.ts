@@ -6,7 +6,7 @@ import { tx, type Pool, type Queryable } from '../platform/db.ts';
 import { AppError } from '../platform/errors.ts';
 import type { Logger } from '../platform/log.ts';
 import { PollingLoop } from '../platform/loop.ts';
-import { missionTotalsOf } from './service.ts';
+import { missionTotalsOf } from './queries.ts';
 
 export type LiveType = 'pledge' | 'state' | 'prediction';
 

@@ -1,8 +1,15 @@
+// Holding pledges: PledgeWriter takes the API's pledges and holds them in
+// batches, each batch one statement (holdPledges, which calls
+// pledge_hold_batch in src/missions/sql); holdPledge holds one in the
+// caller's transaction (a proposal's first pledge); refusal turns a refused
+// pledge into the API's answer.
 import { randomInt } from 'node:crypto';
 import { uuidv7 } from 'uuidv7';
-import type { Queryable } from '../platform/db.ts';
+import { Batcher } from '../platform/batcher.ts';
+import { isDeadlock, type Pool, type Queryable } from '../platform/db.ts';
 import { AppError } from '../platform/errors.ts';
-import { KEY_LOCK_CLASS, type IdempotencyKey } from '../platform/idempotency.ts';
+import { createdOnce, KEY_LOCK_CLASS, type IdempotencyKey, type Outcome } from '../platform/idempotency.ts';
+import type { Metrics } from '../platform/metrics.ts';
 import { ESCROW_SLOTS, MISSION_LOCK_CLASS, type Pledge } from './model.ts';
 
 /**
@@ -80,6 +87,16 @@ export async function holdPledges(q: Queryable, items: HoldRequest[]): Promise<H
 }
 
 /**
+ * Holds one pledge in the caller's transaction (a batch of one), or throws its refusal.
+ * @example const pledge = await holdPledge(c, { missionId, userId, backerName, amount, at: now });
+ */
+export async function holdPledge(c: Queryable, r: HoldRequest): Promise<Pledge> {
+  const [{ result, pledge }] = (await holdPledges(c, [r])) as [Held];
+  if (result === 'ok') return pledge;
+  throw await refusal(c, result, r);
+}
+
+/**
  * The API's answer to a refused pledge. The statement says why; the bounds
  * and state it names in words are read again here (refusals are rare).
  */
@@ -111,4 +128,84 @@ export function amountOutOfRange(min: number, max: number): AppError {
   return new AppError('VALIDATION_FAILED', `The amount must be between ${min} and ${max} KRW on this channel`, {
     errors: [{ path: 'amount', message: `must be between ${min} and ${max}` }],
   });
+}
+
+type PledgeOutcome = Outcome<{ pledge: Pledge }>;
+
+/** Pledges per batch, at most, and batches in flight at once (see Batcher). */
+const PLEDGE_BATCH = 64;
+const PLEDGE_BATCH_SLOTS = 2;
+
+/**
+ * The API's pledges to open missions: each joins the next batch, held in one
+ * statement (holdAll), its Idempotency-Key, if any, stored in the same one.
+ * @example const { status, body } = await writer.pledge(userId, missionId, 5_000, key, new Date());
+ */
+export class PledgeWriter {
+  /** Pledges, with or without an Idempotency-Key, held in batches (holdAll). */
+  private readonly holds = new Batcher<HoldRequest, PledgeOutcome>({ maxBatch: PLEDGE_BATCH, slots: PLEDGE_BATCH_SLOTS, run: (items) => this.holdAll(items) });
+
+  constructor(
+    private readonly deps: {
+      pool: Pool;
+      displayNameOf: (userId: string) => Promise<string>;
+      /** Called after a commit that enqueued events. */
+      eventsCommitted: () => void;
+      metrics?: Metrics;
+    },
+  ) {}
+
+  private get pool() {
+    return this.deps.pool;
+  }
+
+  /** Backs an open mission. Refused at or after the deadline, whatever the sweeper did. */
+  async pledge(userId: string, missionId: string, amount: number, key: IdempotencyKey | undefined, arrivedAt: Date): Promise<PledgeOutcome> {
+    const backerName = await this.deps.displayNameOf(userId);
+    // Every pledge joins the next batch (holdAll); its key, if any, is
+    // stored in the same statement.
+    const outcome = await this.holds.submit({ missionId, userId, backerName, amount, at: arrivedAt, key });
+    if (outcome.replayed) return outcome;
+    this.deps.eventsCommitted();
+    this.deps.metrics?.pledges.inc({ kind: 'pledge' });
+    this.deps.metrics?.pledgedKrw.inc({ kind: 'pledge' }, amount);
+    return outcome;
+  }
+
+  /**
+   * Holds a batch of pledges in one statement, which answers for each
+   * (holdPledges): held, refused (the refusal is the answer), or sent down
+   * its Idempotency-Key's path (holdOne), which waits for the key's lock and
+   * replays what is stored. A batch runs after the previous one committed,
+   * so a key repeated within a batch finds its first use stored.
+   */
+  private async holdAll(items: HoldRequest[]): Promise<PromiseSettledResult<PledgeOutcome>[]> {
+    let held;
+    try {
+      held = await holdPledges(this.pool, items);
+    } catch (err) {
+      // No writer should deadlock with a batch (one lock order), but if one
+      // does, each pledge alone is safe to try again.
+      if (!isDeadlock(err)) throw err;
+      this.deps.metrics?.pledgeBatches.observe({ written: 'one_by_one' }, items.length);
+      return Promise.allSettled(items.map((r) => this.holdOne(r)));
+    }
+    this.deps.metrics?.pledgeBatches.observe({ written: 'together' }, items.length);
+    return Promise.allSettled(
+      held.map(async ({ result, pledge }, n): Promise<PledgeOutcome> => {
+        const r = items[n]!;
+        if (result === 'ok') return { status: 201, body: { pledge }, replayed: false };
+        if (KEY_RESULTS.has(result)) return this.holdOne(r);
+        throw await refusal(this.pool, result, r);
+      }),
+    );
+  }
+
+  /** One pledge in its own transaction with its key (claimed first: a replay gets the stored answer). */
+  private holdOne(r: HoldRequest): Promise<PledgeOutcome> {
+    return createdOnce(this.pool, r.key, async (q) => {
+      const pledge = await holdPledge(q, { ...r, key: undefined });
+      return { body: { pledge }, resourceId: pledge.id };
+    });
+  }
 }

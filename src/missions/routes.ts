@@ -5,7 +5,8 @@ import type { App } from '../platform/http.ts';
 import { idempotencyKeyOf } from '../platform/idempotency.ts';
 import { amount, NoBody, page, Pagination, problems, userText, Uuid } from '../platform/schemas.ts';
 import type { ChannelService } from './channels.ts';
-import { MISSION_STATES, type MissionService } from './service.ts';
+import { MISSION_STATES } from './model.ts';
+import type { MissionService } from './service.ts';
 
 export const AMOUNT_LIMIT = 10_000_000;
 const MAX_WINDOW = 604_800;
