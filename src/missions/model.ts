@@ -1,5 +1,5 @@
 // The pledge book's data: missions, pledges and the constants every writer
-// of them shares (service.ts, pledges.ts and the SQL they call).
+// of them shares (transitions.ts, pledges.ts and the SQL they call).
 
 /**
  * A mission's escrow is split over this many ledger accounts (and its totals
