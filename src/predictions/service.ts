@@ -1,7 +1,4 @@
-import assert from 'node:assert/strict';
-import { randomInt } from 'node:crypto';
-import { uuidv7 } from 'uuidv7';
-import { createTransfer, ensureAccounts, ledgerErrorOf, transferCall, type AccountRef } from '../ledger/index.ts';
+import { createTransfer, ensureAccounts, type AccountRef } from '../ledger/index.ts';
 import { tx, type Client, type Pool, type Queryable } from '../platform/db.ts';
 import { AppError } from '../platform/errors.ts';
 import { createdOnce, type IdempotencyKey, type Outcome } from '../platform/idempotency.ts';
@@ -11,9 +8,10 @@ import type { Metrics } from '../platform/metrics.ts';
 import { pointsWallet } from '../wallet/index.ts';
 import { TERMINAL, type MissionLifecycle, type MissionRow, type MissionState } from '../missions/index.ts';
 import { parimutuel, type Side, type Stake } from './payout.ts';
+import { placeBets, POOL_SLOTS, refusal, type Bet, type BetRequest } from './bets.ts';
 
-/** The pool of one prediction is split over this many accounts and total rows. */
-export const POOL_SLOTS = 8;
+export { POOL_SLOTS, type Bet };
+
 export const MAX_LOCK_SECONDS = 1800;
 export const SIDES: readonly Side[] = ['SUCCEEDED', 'FAILED'];
 
@@ -27,16 +25,6 @@ export interface PredictionView {
   pools: Record<Side, number>;
   locksAt: string;
   myBet: { side: Side; points: number; payout: number | null } | null;
-}
-
-export interface Bet {
-  id: string;
-  missionId: string;
-  side: Side;
-  points: number;
-  /** The caller's whole stake on this prediction after this bet. */
-  totalPoints: number;
-  createdAt: string;
 }
 
 const poolSlot = (missionId: string, slot: number) => `${missionId}:${slot}`;
@@ -102,73 +90,22 @@ export class PredictionService {
   }
 
   /**
-   * Places a bet in one statement (one round trip): the prediction's shared
-   * lock and row (FOR SHARE: bets don't block each other; resolution, FOR
-   * UPDATE, waits for them), the checks, the stake (one side per user), the
-   * transfer from the points wallet to a pool slot (ledger_create_transfer,
-   * whose refusal fails the statement), the bet row, the slot's totals and
-   * the outbox row as enqueueEvent writes it. When a check fails nothing is
-   * written and the prediction row comes back to explain why. A user's first
-   * bet may find no points wallet: it is created (with its signup grant) and
-   * the bet placed again.
+   * Places a bet: a batch of one through placeBets (prediction_bet_batch,
+   * one statement), whose result names a refusal. A user's first bet may
+   * find no points wallet: it is created (with its signup grant) and the bet
+   * placed again.
    */
   private async place(c: Queryable, userId: string, missionId: string, side: Side, points: number, arrivedAt: Date, again = false): Promise<Bet> {
-    const slot = randomInt(POOL_SLOTS);
-    const betId = uuidv7();
-    const transferId = uuidv7();
-    let rows: { state: string; locks_at: Date; mission_state: MissionState; owner: string; placed: number; total: number | null; has_wallet: boolean }[];
-    try {
-      ({ rows } = await c.query({
-        name: 'prediction-bet',
-        text: `WITH p AS (
-                 SELECT p.state, p.locks_at, m.state AS mission_state, m.channel_owner_id AS owner, m.channel
-                   FROM predictions p JOIN missions m ON m.id = p.mission_id WHERE p.mission_id = $1 FOR SHARE OF p),
-               ok AS (SELECT channel FROM p WHERE owner <> $2 AND state = 'OPEN' AND $6 < locks_at AND mission_state <> ALL ($9::text[])),
-               w AS (SELECT id FROM accounts WHERE ledger = 'POINTS' AND code = 'user_wallet' AND owner = $10),
-               pool AS (SELECT id FROM accounts WHERE ledger = 'POINTS' AND code = 'prediction_pool' AND owner = $11),
-               s AS (
-                 INSERT INTO prediction_stakes AS s (mission_id, user_id, side, points, first_bet_at, first_bet_id)
-                 SELECT $1, $2, $3, $4, $6, $7 FROM ok, w, pool
-                 ON CONFLICT (mission_id, user_id) DO UPDATE SET points = s.points + EXCLUDED.points WHERE s.side = EXCLUDED.side
-                 RETURNING points),
-               t AS (
-                 SELECT ok.channel, ${transferCall({ id: '$8', debit: 'w.id', credit: 'pool.id', amount: '$4', ledger: 'POINTS', code: 'prediction_bet', pending: false, missionId: '$1', debitCode: 'user_wallet', creditCode: 'prediction_pool' })} AS result
-                   FROM ok, w, pool, s),
-               b AS (
-                 INSERT INTO prediction_bets (id, mission_id, user_id, side, points, transfer_id, created_at)
-                 SELECT $7, $1, $2, $3, $4, $8, $6 FROM t),
-               totals AS (
-                 UPDATE prediction_totals SET points = points + $4
-                  WHERE mission_id = $1 AND side = $3 AND slot = $5 AND EXISTS (SELECT 1 FROM t)),
-               o AS (
-                 INSERT INTO outbox (id, topic, key, payload)
-                 SELECT $12, 'prediction.bet', $1::text, jsonb_build_object('missionId', $1::uuid, 'channel', t.channel, 'side', $3::text, 'points', $4::bigint)
-                   FROM t)
-               SELECT p.state, p.locks_at, p.mission_state, p.owner, (SELECT count(*) FROM t)::int AS placed,
-                      (SELECT points FROM s) AS total, EXISTS (SELECT 1 FROM w) AS has_wallet
-                 FROM p`,
-        values: [missionId, userId, side, points, slot, arrivedAt, betId, transferId, [...TERMINAL], userId, poolSlot(missionId, slot), uuidv7()],
-      }));
-    } catch (err) {
-      if (ledgerErrorOf(err)?.reason === 'exceeds_credits') throw new AppError('INSUFFICIENT_POINTS', `Not enough channel points for ${points}`);
-      throw err;
+    const request: BetRequest = { missionId, userId, side, points, at: arrivedAt };
+    const [placed] = await placeBets(c, [request]);
+    const { result, bet } = placed!;
+    if (result === 'ok') return bet;
+    if (result === 'no_wallet' && !again) {
+      // A points wallet is created together with its signup grant, once.
+      await tx(this.deps.pool, (w) => pointsWallet(w, userId));
+      return this.place(c, userId, missionId, side, points, arrivedAt, true);
     }
-    const p = rows[0];
-    if (!p) throw new AppError('NOT_FOUND', 'This mission has no prediction (it opens when the mission is accepted)');
-    if (!p.placed) {
-      if (p.owner === userId) throw new AppError('FORBIDDEN', 'The streamer cannot bet on their own mission');
-      if (p.state !== 'OPEN' || arrivedAt >= p.locks_at || TERMINAL.has(p.mission_state)) {
-        throw new AppError('PREDICTION_LOCKED', 'Betting on this prediction has closed');
-      }
-      if (!p.has_wallet && !again) {
-        // A points wallet is created together with its signup grant, once.
-        await tx(this.deps.pool, (w) => pointsWallet(w, userId));
-        return this.place(c, userId, missionId, side, points, arrivedAt, true);
-      }
-      if (p.total === null && p.has_wallet) throw new AppError('SIDE_ALREADY_CHOSEN', 'You already bet on the other side of this prediction');
-      assert.fail(`prediction of ${missionId} passed every check but the bet was not placed (pool slot ${slot} missing?)`);
-    }
-    return { id: betId, missionId, side, points, totalPoints: Number(p.total), createdAt: arrivedAt.toISOString() };
+    throw refusal(result, request);
   }
 
   /**
