@@ -21,18 +21,22 @@
 --          above the pending amount, an account that does not exist.
 --
 --   * Each pending transfer is resolved at most once: UNIQUE(pending_id)
---     (the partial index transfers_pending_once) decides. The insert skips a
---     conflict, and a count short of the batch is ML005.
+--     (the partial index transfers_pending_once) decides, and its violation
+--     is ML005. (A plain insert whose rare failure is caught costs less than
+--     INSERT … ON CONFLICT, which probes and confirms every row.)
 --   * Balances change by one sum per account (pending amounts released,
 --     posted amounts added), under the account locks, taken in the global
 --     order (rank, then id) like every writer's. They are taken after the
 --     insert: concurrent batches (settlement streams) queue only for the
 --     balance update that ends each call. Posting adds no debit, so no limit
 --     can be passed; the table's CHECKs remain the last line.
---   * Counts are checked: every pending transfer found, every transfer
---     written, every account locked and updated.
---   * Custom plans (plan_cache_mode): a batch has from one to thousands of
---     items, and a generic plan would guess ten for every array.
+--   * Counts are checked: every pending transfer found, every account
+--     locked and updated.
+--   * Rows are found by key, `id = ANY (array)` next to each join: an index
+--     lookup per element, however many transfers and accounts the books
+--     hold. Plans are custom (plan_cache_mode), made for the arrays at hand:
+--     a batch has from one to thousands of items, and a generic plan would
+--     guess ten elements for every array.
 -- SECURITY INVOKER (the default): it runs with the caller's row privileges.
 CREATE OR REPLACE FUNCTION ledger_resolve_pending(
   p_ids uuid[],
@@ -52,7 +56,9 @@ DECLARE
   ledgers text[];
   missions uuid[];
   touched uuid[];
-  bad record;
+  culprit uuid;
+  over record;
+  violated text;
   done int;
 BEGIN
   IF cardinality(p_pending_ids) <> n OR cardinality(p_amounts) <> n OR cardinality(p_codes) <> n THEN
@@ -71,34 +77,44 @@ BEGIN
          array_agg(p.amount ORDER BY u.k), array_agg(p.ledger ORDER BY u.k), array_agg(p.mission_id ORDER BY u.k)
     INTO found_n, debits, credits, held, ledgers, missions
     FROM unnest(p_pending_ids) WITH ORDINALITY AS u(id, k)
-    JOIN transfers p ON p.id = u.id AND p.flags = 1;
+    JOIN transfers p ON p.id = u.id
+   WHERE p.id = ANY (p_pending_ids) AND p.flags = 1;
   IF found_n <> n THEN
-    SELECT u.id INTO bad FROM unnest(p_pending_ids) WITH ORDINALITY AS u(id, k)
+    SELECT u.id INTO culprit FROM unnest(p_pending_ids) WITH ORDINALITY AS u(id, k)
      WHERE NOT EXISTS (SELECT 1 FROM transfers p WHERE p.id = u.id AND p.flags = 1)
      ORDER BY u.k LIMIT 1;
-    RAISE EXCEPTION USING ERRCODE = 'ML004', MESSAGE = format('pending transfer %s not found', bad.id);
+    RAISE EXCEPTION USING ERRCODE = 'ML004', MESSAGE = format('pending transfer %s not found', culprit);
   END IF;
-  SELECT u.id, u.x, u.h INTO bad FROM unnest(p_pending_ids, p_amounts, held) AS u(id, x, h) WHERE u.x > u.h LIMIT 1;
+  SELECT u.id, u.x, u.h INTO over FROM unnest(p_pending_ids, p_amounts, held) AS u(id, x, h) WHERE u.x > u.h LIMIT 1;
   IF FOUND THEN
-    RAISE EXCEPTION USING ERRCODE = 'ML009', MESSAGE = format('post amount %s exceeds pending amount %s of %s', bad.x, bad.h, bad.id);
+    RAISE EXCEPTION USING ERRCODE = 'ML009', MESSAGE = format('post amount %s exceeds pending amount %s of %s', over.x, over.h, over.id);
   END IF;
 
-  INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, ledger, code, flags, pending_id, mission_id)
-  SELECT u.id, u.d, u.c, CASE WHEN u.x = 0 THEN u.h ELSE u.x END, u.l, u.code, CASE WHEN u.x = 0 THEN 4 ELSE 2 END, u.pid, u.m
-    FROM unnest(p_ids, debits, credits, p_amounts, held, ledgers, p_codes, p_pending_ids, missions) AS u(id, d, c, x, h, l, code, pid, m)
-  ON CONFLICT (pending_id) WHERE pending_id IS NOT NULL DO NOTHING;
-  GET DIAGNOSTICS done = ROW_COUNT;
-  IF done <> n THEN
-    -- The first item whose transfer was skipped (a taken id fails the insert itself).
-    SELECT u.pid AS id INTO bad FROM unnest(p_ids, p_pending_ids) WITH ORDINALITY AS u(id, pid, k)
-     WHERE NOT EXISTS (SELECT 1 FROM transfers t WHERE t.id = u.id AND t.pending_id = u.pid)
+  -- UNIQUE(pending_id) refuses a second resolution of a pending transfer:
+  -- one committed before, one in the batch, or a concurrent one (the insert
+  -- waits for that transaction, and fails if it commits).
+  BEGIN
+    INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, ledger, code, flags, pending_id, mission_id)
+    SELECT u.id, u.d, u.c, CASE WHEN u.x = 0 THEN u.h ELSE u.x END, u.l, u.code, CASE WHEN u.x = 0 THEN 4 ELSE 2 END, u.pid, u.m
+      FROM unnest(p_ids, debits, credits, p_amounts, held, ledgers, p_codes, p_pending_ids, missions) AS u(id, d, c, x, h, l, code, pid, m);
+  EXCEPTION WHEN unique_violation THEN
+    GET STACKED DIAGNOSTICS violated = CONSTRAINT_NAME;
+    IF violated IS DISTINCT FROM 'transfers_pending_once' THEN
+      RAISE; -- a taken transfer id
+    END IF;
+    -- The first item whose pending transfer was resolved before it.
+    SELECT u.id INTO culprit
+      FROM (SELECT v.id, v.k, row_number() OVER (PARTITION BY v.id ORDER BY v.k) AS nth
+              FROM unnest(p_pending_ids) WITH ORDINALITY AS v(id, k)) u
+     WHERE u.nth > 1 OR EXISTS (SELECT 1 FROM transfers t WHERE t.pending_id = u.id)
      ORDER BY u.k LIMIT 1;
-    RAISE EXCEPTION USING ERRCODE = 'ML005', MESSAGE = format('pending transfer %s was already posted or voided', bad.id);
-  END IF;
+    RAISE EXCEPTION USING ERRCODE = 'ML005', MESSAGE = format('pending transfer %s was already posted or voided', coalesce(culprit::text, '(of the batch)'));
+  END;
 
   -- The locks, in order; the UPDATE below only takes locks already held.
   touched := ARRAY(SELECT DISTINCT x FROM unnest(debits || credits) AS x);
-  PERFORM 1 FROM accounts a JOIN unnest(touched) AS t(id) ON a.id = t.id
+  PERFORM 1 FROM accounts a
+   WHERE a.id = ANY (touched)
    ORDER BY array_position(p_lock_order, a.code), a.id
      FOR NO KEY UPDATE OF a;
   GET DIAGNOSTICS done = ROW_COUNT;
@@ -114,7 +130,7 @@ BEGIN
                   UNION ALL
                   SELECT c, 0, 0, h, x FROM unnest(credits, held, p_amounts) AS u(c, h, x)) u
            GROUP BY id) s
-   WHERE a.id = s.id;
+   WHERE a.id = ANY (touched) AND a.id = s.id;
   GET DIAGNOSTICS done = ROW_COUNT;
   IF done <> cardinality(touched) THEN
     RAISE EXCEPTION USING ERRCODE = 'ML009', MESSAGE = 'an account of a resolved transfer was not updated';
