@@ -3,7 +3,8 @@
  * test checked after the load, and per-side summaries of alternated rounds.
  */
 import pg from 'pg';
-import { verifyLedger, type LedgerReport } from '../../src/ledger/index.ts';
+import type { LedgerReport } from '../../src/ledger/index.ts';
+import { verifyBooks as verifyLedger } from '../../src/missions/index.ts'; // the ledger's checks and the pledge book's
 import { withDatabase } from '../../src/platform/embedded-pg.ts';
 import type { PgbenchRound, ServerPostgres } from './money.ts';
 import { clean, type LoadResult } from './load.ts';

@@ -11,7 +11,8 @@
  * worker, with its predictions hook. Peak RSS is this process's VmHWM.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { verifyLedger, type LedgerReport } from '../../src/ledger/index.ts';
+import type { LedgerReport } from '../../src/ledger/index.ts';
+import { verifyBooks as verifyLedger } from '../../src/missions/index.ts'; // the ledger's checks and the pledge book's
 import { bigMissionApp, inject, seedPledges } from './settlement-seed.ts';
 import { cpuSeconds, machineBusySeconds } from './cpu.ts';
 

@@ -7,7 +7,7 @@
 // the platform's fees after each step. The books must verify after each run.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyLedger } from '../ledger/index.ts';
+import { verifyBooks as verifyLedger } from './index.ts'; // the ledger's checks and the pledge book's
 import { createTestApp, type TestApp } from '../../test/support/app.ts';
 import { client, type Caller } from '../../test/support/api.ts';
 

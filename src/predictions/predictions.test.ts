@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyLedger } from '../ledger/index.ts';
+import { verifyBooks as verifyLedger } from '../missions/index.ts'; // the ledger's checks and the pledge book's
 import { createTestApp, type TestApp } from '../../test/support/app.ts';
 import { client, eventually, type Caller } from '../../test/support/api.ts';
 

@@ -4,7 +4,7 @@
 // Σ wallets + Σ pools = Σ issued, and the ledger verifies.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyLedger } from '../ledger/index.ts';
+import { verifyBooks as verifyLedger } from '../missions/index.ts'; // the ledger's checks and the pledge book's
 import type { BusEvent } from '../platform/bus.ts';
 import type { Pool } from '../platform/db.ts';
 import { createTestApp, type TestApp } from '../../test/support/app.ts';

@@ -3,7 +3,7 @@
 // the event arriving afterwards changes nothing.
 import client from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyLedger } from '../ledger/index.ts';
+import { verifyBooks as verifyLedger } from '../missions/index.ts'; // the ledger's checks and the pledge book's
 import { InProcessBus } from '../platform/bus.ts';
 import { createLogger } from '../platform/log.ts';
 import { OutboxRelay } from '../platform/outbox.ts';

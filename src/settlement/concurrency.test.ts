@@ -5,7 +5,7 @@
 // end to end with one-second windows.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMissionLink, type MissionLink } from '../app.ts';
-import { verifyLedger } from '../ledger/index.ts';
+import { verifyBooks as verifyLedger } from '../missions/index.ts'; // the ledger's checks and the pledge book's
 import { loadConfig } from '../platform/config.ts';
 import { openPool, type Pool } from '../platform/db.ts';
 import { createLogger } from '../platform/log.ts';

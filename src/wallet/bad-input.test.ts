@@ -4,7 +4,7 @@
 // points claim, pagination, and random bodies that must never cause a 5xx.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyLedger } from '../ledger/index.ts';
+import { verifyBooks as verifyLedger } from '../missions/index.ts'; // the ledger's checks and the pledge book's
 import { createTestApp, type TestApp } from '../../test/support/app.ts';
 import { client, type Caller } from '../../test/support/api.ts';
 import {

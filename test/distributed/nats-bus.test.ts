@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyLedger } from '../../src/ledger/index.ts';
+import { verifyBooks as verifyLedger } from '../../src/missions/index.ts'; // the ledger's checks and the pledge book's
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { client, eventually, type Caller } from '../support/api.ts';
 import { skipWithoutNats, TestNats } from '../support/nats.ts';

@@ -3,7 +3,7 @@
 // snapshots proving that a refused request moved no money.
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { verifyLedger } from '../../src/ledger/index.ts';
+import { verifyBooks as verifyLedger } from '../../src/missions/index.ts'; // the ledger's checks and the pledge book's
 import { ERROR_CATALOGUE } from '../../src/platform/errors.ts';
 import type { TestApp } from './app.ts';
 import type { Caller } from './api.ts';
