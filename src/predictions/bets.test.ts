@@ -258,6 +258,70 @@ describe('prediction_bet_batch', () => {
     );
   }, 120_000);
 
+  it('keeps one side per bettor and never overdraws when batches sharing bettors and pool slots run at once', async () => {
+    // Committed (this file's own database): the batches run in their own transactions.
+    const open: PredictionSpec = { state: 'OPEN', missionState: 'ACTIVE', locksIn: 3_600 };
+    const spec: World = { balances: [null, 300, 300, 300, 300, 300, 300], predictions: [open, open], stakes: [], batch: [] };
+    const c = await db.pools.funding.connect();
+    let ids: Awaited<ReturnType<typeof build>>;
+    try {
+      await c.query('BEGIN');
+      ids = await build(c, spec);
+      await c.query('COMMIT');
+    } finally {
+      c.release();
+    }
+    const bets = fc.sample(
+      fc.array(
+        fc.record({ user: fc.integer({ min: 1, max: 6 }), prediction: fc.nat(1), side: fc.constantFrom(...SIDES), points: fc.constantFrom(40, 90, 150) }),
+        { minLength: 6, maxLength: 6 },
+      ),
+      { numRuns: 16, seed: 42 },
+    );
+    const batches = bets.map((batch) =>
+      batch.map((b): BetRequest => ({ missionId: ids.missions[b.prediction]!, userId: ids.users[b.user]!, side: b.side, points: b.points, at: new Date() })),
+    );
+    const answers = await Promise.all(batches.map((batch) => placeBets(db.pools.funding, batch)));
+
+    const placed = batches.flatMap((batch, i) => batch.map((request, n) => ({ request, ...answers[i]![n]! })));
+    expect(new Set(placed.map((p) => p.result))).toEqual(new Set(['ok', 'side_already_chosen', 'exceeds_available']));
+    const q = db.pools.funding;
+    for (const [u, userId] of ids.users.entries()) {
+      if (u === 0) continue;
+      const mine = placed.filter((p) => p.request.userId === userId);
+      const spent = mine.filter((p) => p.result === 'ok').reduce((s, p) => s + p.request.points, 0);
+      const wallet = await q.query<{ id: string }>(`SELECT id FROM accounts WHERE ledger = 'POINTS' AND code = 'user_wallet' AND owner = $1`, [userId]);
+      const b = await balancesOf(q, wallet.rows[0]!.id);
+      expect(b.debitsPosted).toBe(spent);
+      const left = b.creditsPosted - b.debitsPosted;
+      expect(left).toBe(300 - spent);
+      // A refusal for points came when fewer were left than it asked, and fewer are left now.
+      for (const p of mine) if (p.result === 'exceeds_available') expect(p.request.points).toBeGreaterThan(left);
+      for (const missionId of ids.missions.slice(0, 2)) {
+        const here = mine.filter((p) => p.request.missionId === missionId);
+        const ok = here.filter((p) => p.result === 'ok').sort((x, y) => x.bet.totalPoints - y.bet.totalPoints);
+        const stake = (await q.query<{ side: Side; points: string }>('SELECT side, points FROM prediction_stakes WHERE mission_id = $1 AND user_id = $2', [missionId, userId])).rows[0];
+        if (!ok.length) {
+          expect(stake).toBeUndefined();
+          continue;
+        }
+        expect(Number(stake!.points)).toBe(ok.reduce((s, p) => s + p.request.points, 0));
+        for (const p of ok) expect(p.request.side).toBe(stake!.side);
+        for (const p of here) if (p.result === 'side_already_chosen') expect(p.request.side).not.toBe(stake!.side);
+        // The stake totals the bets answered are running sums: the bets were placed one after another.
+        ok.forEach((p, n) => expect(p.bet.totalPoints - (n ? ok[n - 1]!.bet.totalPoints : 0)).toBe(p.request.points));
+      }
+    }
+    for (const missionId of ids.missions.slice(0, 2)) {
+      for (const side of SIDES) {
+        const sum = placed.filter((p) => p.result === 'ok' && p.request.missionId === missionId && p.request.side === side).reduce((s, p) => s + p.request.points, 0);
+        expect(await count(q, 'SELECT coalesce(sum(points), 0) AS n FROM prediction_totals WHERE mission_id = $1 AND side = $2', [missionId, side])).toBe(sum);
+      }
+      const sum = placed.filter((p) => p.result === 'ok' && p.request.missionId === missionId).reduce((s, p) => s + p.request.points, 0);
+      expect(await count(q, `SELECT coalesce(sum(credits_posted - debits_posted), 0) AS n FROM accounts WHERE ledger = 'POINTS' AND code = 'prediction_pool' AND owner LIKE $1`, [`${missionId}:%`])).toBe(sum);
+    }
+  });
+
   it('answers an empty batch with no results', async () => {
     expect(await placeBets(db.pools.funding, [])).toEqual([]);
   });

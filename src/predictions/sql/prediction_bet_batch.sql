@@ -34,7 +34,9 @@
 -- by id — the order ledger_create_transfers takes them in, which then finds
 -- them held. Every bet of a bettor locks the bettor's wallet, so the stakes
 -- and balances read after that lock (the next statement: a fresh snapshot)
--- are the bettor's latest, and no other bet of theirs is in flight.
+-- are the bettor's latest, and no other bet of theirs is in flight. A slot's
+-- totals rows (mission, side, slot) are written only under the lock of its
+-- pool account (mission:slot), so they need no order of their own.
 CREATE OR REPLACE FUNCTION prediction_bet_batch(
   p_missions uuid[],
   p_users uuid[],
