@@ -186,15 +186,21 @@ describe('routines', () => {
   });
 });
 
-describe('the ledger’s routines (migrations/funding/routines.txt)', () => {
-  const LEDGER = path.join(REPO_ROOT, 'src/ledger/sql');
-  const bodyOf = (sql: string) => sql.slice(sql.indexOf('$$') + 2, sql.lastIndexOf('$$'));
-
-  it('replaces the functions the migrations made with the files of src/ledger/sql, as on an existing deployment', async () => {
-    const files = (await readdir(LEDGER)).filter((f) => f.endsWith('.sql')).sort();
-    expect(files).toEqual(['ledger_create_transfer.sql', 'ledger_create_transfers.sql', 'ledger_resolve_pending.sql']);
-    // A database from before routines: the functions as migrations 0010 and
-    // 0015 left them, no ledger_resolve_pending, no record of routines.
+describe('the funding database’s routines (migrations/funding/routines.txt)', () => {
+  it('lists src/ledger/sql, whose files replace the functions the migrations made, as on an existing deployment', async () => {
+    const list = await readFile(path.join(REPO_ROOT, 'migrations/funding/routines.txt'), 'utf8');
+    const listed = list.split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
+    expect(listed).toContain('src/ledger/sql');
+    const files: { name: string; sql: string }[] = [];
+    for (const folder of listed) {
+      for (const f of (await readdir(path.join(REPO_ROOT, folder))).filter((x) => x.endsWith('.sql'))) {
+        files.push({ name: f.slice(0, -4), sql: await readFile(path.join(REPO_ROOT, folder, f), 'utf8') });
+      }
+    }
+    files.sort((a, b) => (a.name < b.name ? -1 : 1));
+    expect(files.map((f) => f.name)).toEqual(expect.arrayContaining(['ledger_create_transfer', 'ledger_create_transfers', 'ledger_resolve_pending']));
+    // A database from before routines: the ledger functions as migrations
+    // 0010 and 0015 left them, no ledger_resolve_pending, no record of routines.
     await su.query(`SET ROLE ${OWNER}`);
     for (const m of ['0010_transfers_checked_by_writers.sql', '0015_ledger_create_transfers_by_key.sql']) {
       const sql = await readFile(path.join(REPO_ROOT, 'migrations/funding', m), 'utf8');
@@ -205,14 +211,14 @@ describe('the ledger’s routines (migrations/funding/routines.txt)', () => {
     await su.query('RESET ROLE');
 
     const applied = await migrate(url, 'funding', { setRole: OWNER, grantTo: APP });
-    expect(applied).toEqual(files.map((f) => `routine ${f.slice(0, -4)}`));
+    expect(applied).toEqual(files.map((f) => `routine ${f.name}`));
     expect(await migrate(url, 'funding', { setRole: OWNER, grantTo: APP })).toEqual([]);
     for (const f of files) {
-      const sql = await readFile(path.join(LEDGER, f), 'utf8');
-      const name = f.slice(0, -4);
-      expect(await recorded(name)).toBe(sha256(sql));
-      const { rows } = await su.query(`SELECT prosrc, pg_get_userbyid(proowner) AS owner FROM pg_proc WHERE proname = $1`, [name]);
-      expect(rows).toEqual([{ prosrc: bodyOf(sql), owner: OWNER }]);
+      expect(await recorded(f.name)).toBe(sha256(f.sql));
+      const { rows } = await su.query<{ prosrc: string; owner: string }>(`SELECT prosrc, pg_get_userbyid(proowner) AS owner FROM pg_proc WHERE proname = $1`, [f.name]);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.owner).toBe(OWNER);
+      expect(f.sql).toContain(rows[0]!.prosrc);
     }
   });
 });
