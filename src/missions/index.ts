@@ -4,7 +4,7 @@ export { MissionService } from './service.ts';
 export { ESCROW_SLOTS, MISSION_STATES, TERMINAL, type Mission, type MissionRow, type MissionState, type Pledge } from './model.ts';
 export type { Decision } from './transitions.ts';
 export { missionRoutes } from './routes.ts';
-export { LiveHub, type LiveType } from './live.ts';
+export { LiveHub, pruneLiveEvents, type LiveType } from './live.ts';
 export { liveRoutes } from './live-routes.ts';
 export { MissionLifecycle, type AcceptedMission, type LifecycleSubscriber } from './lifecycle.ts';
 export { MissionExpirer, type MissionExpiry } from './expiry.ts';

@@ -163,6 +163,14 @@ interface Appending {
   reject: (err: unknown) => void;
 }
 
+/**
+ * Forgets live events older than a week: they only serve reconnecting
+ * clients (Last-Event-ID), and a week is plenty. The sweeper calls it hourly.
+ */
+export async function pruneLiveEvents(c: Queryable): Promise<void> {
+  await c.query(`DELETE FROM live_events WHERE created_at < now() - interval '7 days'`);
+}
+
 /** Events appended to live_events per transaction, at most. */
 const APPEND_BATCH = 500;
 

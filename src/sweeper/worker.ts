@@ -1,7 +1,7 @@
 import type { Pool } from '../platform/db.ts';
 import type { Logger } from '../platform/log.ts';
 import { PollingLoop } from '../platform/loop.ts';
-import type { MissionExpiry } from '../missions/index.ts';
+import { pruneLiveEvents, type MissionExpiry } from '../missions/index.ts';
 import { verifyAndRecord, type LedgerCheck } from '../ledger/index.ts';
 
 /** How often the sweeper proves the books (and records the result for the ops page and alerts). */
@@ -19,7 +19,8 @@ export interface SweeperDeps {
 
 /**
  * Time-driven work: expires proposals past their accept window and missions
- * past their deadline, and prunes old idempotency keys, inbox and outbox rows.
+ * past their deadline, and prunes old idempotency keys, inbox and outbox rows
+ * and (through missions) old live events.
  * Stuck outbox rows are retried by the relay when their lease runs out.
  */
 export class Sweeper {
@@ -54,8 +55,7 @@ export class Sweeper {
       await pool.query(`DELETE FROM idempotency_keys WHERE created_at < now() - interval '48 hours'`);
       await pool.query(`DELETE FROM inbox WHERE processed_at < now() - interval '14 days'`);
       await pool.query(`DELETE FROM outbox WHERE published_at < now() - interval '14 days'`);
-      // Live events only serve reconnecting clients; a week is plenty.
-      await pool.query(`DELETE FROM live_events WHERE created_at < now() - interval '7 days'`);
+      await pruneLiveEvents(pool);
     }
     return expired;
   }
