@@ -159,6 +159,7 @@ describe('routines', () => {
     await expect(run(misnamed)).rejects.toThrow(/CREATE OR REPLACE FUNCTION probe_file\(/);
     const twice = [await routineFolder({ 'probe_twin.sql': probe('probe_twin', 1) }), await routineFolder({ 'probe_twin.sql': probe('probe_twin', 2) })];
     await expect(run(...twice)).rejects.toThrow(/routine probe_twin is defined twice/);
+    await expect(run(path.join(os.tmpdir(), 'missionlink-no-such-routines'))).rejects.toThrow(/routine folder .*missionlink-no-such-routines cannot be read \(ENOENT\)/);
     const { rows } = await su.query(`SELECT proname FROM pg_proc WHERE proname IN ('probe_once', 'probe_other', 'probe_twin')`);
     expect(rows).toEqual([]);
   });

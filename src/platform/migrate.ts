@@ -80,7 +80,10 @@ async function routineFolders(db: DatabaseName): Promise<string[]> {
 async function loadRoutines(folders: readonly string[]): Promise<Routine[]> {
   const routines = new Map<string, Routine>();
   for (const dir of folders) {
-    const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
+    const entries = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
+      throw new Error(`routine folder ${path.relative(REPO_ROOT, dir)} cannot be read (${err.code ?? err.message}); is it listed by mistake?`);
+    });
+    const files = entries.filter((f) => f.endsWith('.sql')).sort();
     for (const file of files) {
       const shown = path.relative(REPO_ROOT, path.join(dir, file));
       const name = file.slice(0, -'.sql'.length);
@@ -233,7 +236,10 @@ export async function migrate(
     }
     // A process whose code lacks a migration the database has is an older
     // release (a rolling update, a restarted old pod): it leaves the routines
-    // as the newer release wrote them.
+    // as the newer release wrote them. (A release that changes a routine
+    // without adding a migration cannot be told from an older one: an old
+    // process starting after it puts the old text back, until a new one
+    // starts again.)
     const known = new Set(migrations.map((m) => m.version));
     const behind = rows.some((r) => !known.has(r.version));
     if (routines.length > 0 && !behind) applied.push(...(await applyRoutines(client, db, routines)));
