@@ -153,6 +153,16 @@ export async function missionHeadlines(c: Queryable, missionIds: string[]): Prom
   return headlines;
 }
 
+/** The pledge book in figures, for the ops page: pledges and their total, missions settled. */
+export async function pledgeBookStats(c: Queryable): Promise<{ pledges: number; pledged: number; settledMissions: number }> {
+  const { rows } = await c.query<{ pledges: number; pledged: string; settled: number }>(
+    `SELECT (SELECT count(*) FROM pledges)::int AS pledges, (SELECT coalesce(sum(amount), 0) FROM pledges)::bigint AS pledged,
+            (SELECT count(*) FROM missions WHERE settled_at IS NOT NULL)::int AS settled`,
+  );
+  const r = rows[0]!;
+  return { pledges: Number(r.pledges), pledged: Number(r.pledged), settledMissions: Number(r.settled) };
+}
+
 // Result rows of the checks below: bigint sums arrive as strings or numbers.
 type Row = Record<string, string>;
 

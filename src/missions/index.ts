@@ -21,6 +21,7 @@ export {
   markSettled,
   backerTotals,
   missionHeadlines,
+  pledgeBookStats,
   verifyPledges,
   verifyBooks,
   type LockMode,

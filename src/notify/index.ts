@@ -1,3 +1,3 @@
-export { Notifier, type AddressBook, type NotifierHooks } from './worker.ts';
+export { Notifier, mailCounts, type AddressBook, type NotifierHooks } from './worker.ts';
 export { SmtpMailer, MailboxMailer, PermanentMailError, type Mailer, type Mail } from './mailer.ts';
 export { resultMail, verificationMail } from './templates.ts';

@@ -1,6 +1,6 @@
 import client from 'prom-client';
 import type { Bus } from '../platform/bus.ts';
-import type { Pool } from '../platform/db.ts';
+import type { Pool, Queryable } from '../platform/db.ts';
 import type { Logger } from '../platform/log.ts';
 import { PollingLoop } from '../platform/loop.ts';
 import { consumeOnce } from '../platform/outbox.ts';
@@ -54,6 +54,20 @@ type MailTable = 'notifications' | 'account_mails';
 
 type ResultRow = { id: string; user_id: string; outcome: string; pledged: number; captured: number; refunded: number; title: string; channel: string; attempts: number; old: boolean };
 type AccountRow = { id: string; kind: string; user_id: string; ref: string; attempts: number; old: boolean };
+
+/** Mails (result and account mails alike) by status, for the ops page. */
+export async function mailCounts(c: Queryable): Promise<{ pending: number; sent: number; failed: number }> {
+  const { rows } = await c.query<{ pending: number; sent: number; failed: number }>(
+    `SELECT (SELECT count(*) FILTER (WHERE status = 'pending') FROM notifications)::int
+              + (SELECT count(*) FILTER (WHERE status = 'pending') FROM account_mails)::int AS pending,
+            (SELECT count(*) FILTER (WHERE status = 'sent') FROM notifications)::int
+              + (SELECT count(*) FILTER (WHERE status = 'sent') FROM account_mails)::int AS sent,
+            (SELECT count(*) FILTER (WHERE status = 'failed') FROM notifications)::int
+              + (SELECT count(*) FILTER (WHERE status = 'failed') FROM account_mails)::int AS failed`,
+  );
+  const r = rows[0]!;
+  return { pending: Number(r.pending), sent: Number(r.sent), failed: Number(r.failed) };
+}
 
 /**
  * Result mails: one row per backer per outcome, created exactly once from the

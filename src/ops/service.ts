@@ -1,6 +1,9 @@
 import type { Pool } from '../platform/db.ts';
 import type { Metrics } from '../platform/metrics.ts';
 import { lastVerification, verifyAndRecord, type LedgerCheck, type LedgerReport } from '../ledger/index.ts';
+import { pledgeBookStats } from '../missions/index.ts';
+import { mailCounts } from '../notify/index.ts';
+import { pendingSettlements } from '../settlement/index.ts';
 
 type MetricValue = { value: number; labels: Record<string, string | number>; metricName?: string };
 
@@ -44,21 +47,14 @@ export class OpsService {
     const { funding, metrics } = this.deps;
     const http = await values(metrics, 'missionlink_http_request_duration_seconds');
     const lag = await values(metrics, 'missionlink_settlement_lag_seconds');
-    const [db, last] = await Promise.all([
-      funding.query<Record<string, number | null>>(`
+    // The platform's outbox here; each module's figures through its surface.
+    const [db, book, pendingJobs, mail, last] = await Promise.all([
+      funding.query<{ outbox_pending: number; outbox_age: number | null }>(`
         SELECT (SELECT count(*) FROM outbox WHERE published_at IS NULL)::int AS outbox_pending,
-               (SELECT extract(epoch FROM now() - min(created_at)) FROM outbox WHERE published_at IS NULL)::float8 AS outbox_age,
-               (SELECT count(*) FROM settlement_jobs WHERE done_at IS NULL)::int AS jobs_pending,
-               (SELECT count(*) FROM missions WHERE settled_at IS NOT NULL)::int AS settled,
-               (SELECT count(*) FROM pledges)::int AS pledges,
-               (SELECT coalesce(sum(amount), 0) FROM pledges)::bigint AS pledged,
-               -- Result mails and account mails (verification links) alike.
-               (SELECT count(*) FILTER (WHERE status = 'pending') FROM notifications)::int
-                 + (SELECT count(*) FILTER (WHERE status = 'pending') FROM account_mails)::int AS mail_pending,
-               (SELECT count(*) FILTER (WHERE status = 'sent') FROM notifications)::int
-                 + (SELECT count(*) FILTER (WHERE status = 'sent') FROM account_mails)::int AS mail_sent,
-               (SELECT count(*) FILTER (WHERE status = 'failed') FROM notifications)::int
-                 + (SELECT count(*) FILTER (WHERE status = 'failed') FROM account_mails)::int AS mail_failed`),
+               (SELECT extract(epoch FROM now() - min(created_at)) FROM outbox WHERE published_at IS NULL)::float8 AS outbox_age`),
+      pledgeBookStats(funding),
+      pendingSettlements(funding),
+      mailCounts(funding),
       lastVerification(funding),
     ]);
     const r = db.rows[0]!;
@@ -71,15 +67,15 @@ export class OpsService {
         latencySecondsSum: sum(http, (v) => v.metricName?.endsWith('_sum') ?? false),
         latencyCount: sum(http, (v) => v.metricName?.endsWith('_count') ?? false),
       },
-      pledges: { count: Number(r.pledges), amount: Number(r.pledged) },
+      pledges: { count: book.pledges, amount: book.pledged },
       settlement: {
-        settledTotal: Number(r.settled),
-        pendingJobs: Number(r.jobs_pending),
+        settledTotal: book.settledMissions,
+        pendingJobs,
         lagSecondsSum: sum(lag, (v) => v.metricName?.endsWith('_sum') ?? false),
         lagCount: sum(lag, (v) => v.metricName?.endsWith('_count') ?? false),
       },
       outbox: { pending: Number(r.outbox_pending), oldestAgeSeconds: Number(r.outbox_age ?? 0) },
-      mail: { pending: Number(r.mail_pending), sent: Number(r.mail_sent), failed: Number(r.mail_failed) },
+      mail,
       sse: { clients: sum(await values(metrics, 'missionlink_sse_clients')) },
       ledger: { last },
     };

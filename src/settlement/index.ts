@@ -1,1 +1,1 @@
-export { SettlementWorker, captureOf, feeSplit, type SettlementHooks } from './worker.ts';
+export { SettlementWorker, captureOf, feeSplit, pendingSettlements, type SettlementHooks } from './worker.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import client from 'prom-client';
 import { createTransfer, ensureAccount, lockAccounts, resolvePending, type Resolution } from '../ledger/index.ts';
 import type { Bus } from '../platform/bus.ts';
-import { tx, type Pool } from '../platform/db.ts';
+import { tx, type Pool, type Queryable } from '../platform/db.ts';
 import { deterministicId } from '../platform/ids.ts';
 import type { Logger } from '../platform/log.ts';
 import { PollingLoop } from '../platform/loop.ts';
@@ -49,6 +49,12 @@ export function captureOf(state: MissionState, amount: number, failureKeepBps: n
   if (state === 'SUCCEEDED') return amount;
   if (state === 'FAILED') return Math.floor((amount * failureKeepBps) / 10_000);
   return 0;
+}
+
+/** Settlement jobs not done yet (missions ended and waiting for their money to move), for the ops page. */
+export async function pendingSettlements(c: Queryable): Promise<number> {
+  const { rows } = await c.query<{ n: number }>('SELECT count(*)::int AS n FROM settlement_jobs WHERE done_at IS NULL');
+  return Number(rows[0]!.n);
 }
 
 /** Splits a captured total between the platform fee and the streamer. */
