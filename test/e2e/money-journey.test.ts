@@ -5,6 +5,7 @@
 // SIGTERM and `missionlink ledger verify` proves the books on its DATA_DIR.
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mailHeader, plainText } from '../support/mail.ts';
 import {
   api,
   cleanUpAll,
@@ -51,64 +52,6 @@ async function startSmtp(): Promise<{ port: number; mails: Received[]; stop(): P
   return { port, mails, stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
-// ---- just enough MIME to read what a person would see ---------------------------
-function splitMessage(raw: string): { headers: Map<string, string>; body: string } {
-  const at = raw.search(/\r?\n\r?\n/);
-  const head = raw.slice(0, at).replace(/\r?\n[ \t]+/g, ' ');
-  const headers = new Map<string, string>();
-  for (const line of head.split(/\r?\n/)) {
-    const i = line.indexOf(':');
-    if (i > 0) headers.set(line.slice(0, i).trim().toLowerCase(), line.slice(i + 1).trim());
-  }
-  return { headers, body: raw.slice(at).replace(/^\r?\n\r?\n/, '') };
-}
-
-/** RFC 2047 encoded words (B and Q), consecutive ones joined as bytes. */
-function decodeWords(value: string): string {
-  return value.replace(/(=\?[^?]+\?[BbQq]\?[^?]*\?=(?:\s+(?==\?))?)+/g, (run) => {
-    const bytes: Buffer[] = [];
-    for (const [, , enc, text] of run.matchAll(/=\?([^?]+)\?([BbQq])\?([^?]*)\?=/g)) {
-      if (enc!.toUpperCase() === 'B') bytes.push(Buffer.from(text!, 'base64'));
-      else bytes.push(qpBytes(text!.replace(/_/g, ' ')));
-    }
-    return Buffer.concat(bytes).toString('utf8');
-  });
-}
-
-function qpBytes(text: string): Buffer {
-  const out: number[] = [];
-  for (let i = 0; i < text.length; i++) {
-    if (text[i] === '=' && /^[0-9A-Fa-f]{2}$/.test(text.slice(i + 1, i + 3))) {
-      out.push(parseInt(text.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else out.push(...Buffer.from(text[i]!, 'utf8'));
-  }
-  return Buffer.from(out);
-}
-
-function decodeBody(body: string, encoding: string | undefined): string {
-  const enc = (encoding ?? '7bit').toLowerCase();
-  if (enc === 'base64') return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
-  if (enc === 'quoted-printable') return qpBytes(body.replace(/=\r?\n/g, '')).toString('utf8');
-  return body;
-}
-
-/** The text/plain content of a (possibly multipart) message. */
-function plainText(raw: string): string {
-  const { headers, body } = splitMessage(raw);
-  const type = headers.get('content-type') ?? 'text/plain';
-  if (/^text\/html/i.test(type)) return '';
-  const boundary = /boundary="?([^";]+)"?/i.exec(type)?.[1];
-  if (!/^multipart\//i.test(type) || !boundary)
-    return decodeBody(body, headers.get('content-transfer-encoding'));
-  for (const part of body.split(`--${boundary}`).slice(1)) {
-    if (part.startsWith('--')) break;
-    const text = plainText(part.replace(/^\r?\n/, ''));
-    if (text) return text;
-  }
-  return '';
-}
-
 interface Mail {
   to: string;
   subject: string;
@@ -118,11 +61,10 @@ interface Mail {
 }
 
 function readMail(m: Received): Mail {
-  const { headers } = splitMessage(m.raw);
   return {
-    to: decodeWords(headers.get('to') ?? ''),
-    subject: decodeWords(headers.get('subject') ?? ''),
-    messageId: headers.get('message-id') ?? '',
+    to: mailHeader(m.raw, 'To'),
+    subject: mailHeader(m.raw, 'Subject'),
+    messageId: mailHeader(m.raw, 'Message-ID'),
     text: plainText(m.raw),
     envelopeTo: m.envelopeTo,
   };
