@@ -20,6 +20,8 @@ interface Connect {
   url: string;
   count: number;
   parallel: number;
+  /** Which block of loopback addresses this process takes (see nextLocalAddress). */
+  addressBlock?: number;
 }
 type Request = Connect | { cmd: 'collect' } | { cmd: 'close' };
 
@@ -71,8 +73,10 @@ function onStream(res: http.IncomingMessage): void {
  */
 const STREAMS_PER_ADDRESS = 40;
 let opened = 0;
+let block = 0;
+/** 127.0.<block>.<2…251>: 250 addresses, 10,000 streams per client process. */
 function nextLocalAddress(): string {
-  const n = 2 + Math.floor(opened++ / STREAMS_PER_ADDRESS);
+  const n = block * 250 + 1 + Math.floor(opened++ / STREAMS_PER_ADDRESS);
   return `127.0.${Math.floor(n / 250)}.${(n % 250) + 1}`;
 }
 
@@ -95,6 +99,7 @@ function open(url: string): Promise<void> {
 
 async function connect(m: Connect) {
   assertLoopback(m.url);
+  block = m.addressBlock ?? block;
   const t0 = now();
   let next = 0;
   let connected = 0;

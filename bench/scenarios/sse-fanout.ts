@@ -93,6 +93,8 @@ export const scenario: Scenario = {
               url: eventsUrl,
               count: Math.min(perChild, CLIENTS - i * perChild),
               parallel: 50,
+              // Each process takes loopback addresses of its own (the server admits 50 streams per address).
+              addressBlock: i,
             },
             120_000,
           ),
