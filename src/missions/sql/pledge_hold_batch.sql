@@ -27,6 +27,11 @@
 -- PL/pgSQL keeps a generic plan per statement after five calls, which
 -- guesses ten elements for each array, and only a key predicate keeps that
 -- plan an index lookup instead of a scan of the table (see funding 0015).
+-- And the plans are generic from the first call (plan_cache_mode): a batch
+-- is small (one pledge, often), a custom plan for it always looks cheaper
+-- than the cached one, so PostgreSQL would plan every statement again on
+-- every call — most of a small batch's time. The setting holds for the
+-- ledger functions this one calls, too.
 CREATE OR REPLACE FUNCTION pledge_hold_batch(
   p_missions uuid[],
   p_backers uuid[],
@@ -42,7 +47,9 @@ CREATE OR REPLACE FUNCTION pledge_hold_batch(
   p_responses jsonb[],
   p_key_lock_class int,
   p_mission_lock_class int
-) RETURNS text[] LANGUAGE plpgsql AS $$
+) RETURNS text[] LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan
+AS $$
 DECLARE
   res text[];
   wallets uuid[];

@@ -50,7 +50,9 @@ CREATE OR REPLACE FUNCTION prediction_bet_batch(
   p_terminal text[],
   OUT results text[],
   OUT totals bigint[]
-) LANGUAGE plpgsql AS $$
+) LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan
+AS $$
 DECLARE
   n int := coalesce(cardinality(p_missions), 0);
   wallets uuid[];
@@ -79,35 +81,30 @@ BEGIN
   END IF;
   totals := array_fill(NULL::bigint, ARRAY[n]);
 
-  -- The predictions' rows, shared, in mission id order; the checks read them
-  -- again (the next statement sees them as locked).
-  PERFORM 1 FROM predictions p
-    WHERE p.mission_id = ANY (p_missions)
-    ORDER BY p.mission_id
-      FOR SHARE OF p;
-  SELECT array_agg(CASE
-           WHEN i.side IS NULL OR i.side NOT IN ('SUCCEEDED', 'FAILED') THEN 'invalid_side'
-           WHEN i.x IS NULL OR i.x < 1 THEN 'invalid_points'
-           WHEN p.mission_id IS NULL THEN 'prediction_not_found'
-           WHEN m.channel_owner_id = i.u THEN 'own_mission'
-           WHEN p.state <> 'OPEN' OR NOT coalesce(i.at < p.locks_at, false) OR m.state = ANY (p_terminal) THEN 'prediction_locked'
-         END ORDER BY i.n) INTO results
-    FROM unnest(p_missions, p_users, p_sides, p_points, p_at) WITH ORDINALITY AS i(mid, u, side, x, at, n)
-    LEFT JOIN predictions p ON p.mission_id = i.mid
-    LEFT JOIN missions m ON m.id = p.mission_id;
-
-  -- Each remaining bet's wallet and pool slot (one index lookup each).
-  SELECT array_agg(w.id ORDER BY i.n), array_agg(s.id ORDER BY i.n) INTO wallets, pools
-    FROM unnest(results, p_users, p_missions, p_slots) WITH ORDINALITY AS i(r, u, mid, slot, n)
+  -- The checks, on the predictions' rows locked shared in mission id order
+  -- (p), and each remaining bet's wallet and pool slot (one index lookup each).
+  WITH p AS MATERIALIZED (
+    SELECT p.mission_id, p.state, p.locks_at FROM predictions p
+     WHERE p.mission_id = ANY (p_missions)
+     ORDER BY p.mission_id
+       FOR SHARE OF p)
+  SELECT array_agg(CASE WHEN k.r IS NULL AND w.id IS NULL THEN 'no_wallet' ELSE k.r END ORDER BY k.n),
+         array_agg(w.id ORDER BY k.n), array_agg(s.id ORDER BY k.n) INTO results, wallets, pools
+    FROM (SELECT i.n, i.u, i.mid, i.slot,
+                 CASE
+                   WHEN i.side IS NULL OR i.side NOT IN ('SUCCEEDED', 'FAILED') THEN 'invalid_side'
+                   WHEN i.x IS NULL OR i.x < 1 THEN 'invalid_points'
+                   WHEN p.mission_id IS NULL THEN 'prediction_not_found'
+                   WHEN m.channel_owner_id = i.u THEN 'own_mission'
+                   WHEN p.state <> 'OPEN' OR NOT coalesce(i.at < p.locks_at, false) OR m.state = ANY (p_terminal) THEN 'prediction_locked'
+                 END AS r
+            FROM unnest(p_missions, p_users, p_sides, p_points, p_at, p_slots) WITH ORDINALITY AS i(mid, u, side, x, at, slot, n)
+            LEFT JOIN p ON p.mission_id = i.mid
+            LEFT JOIN missions m ON m.id = p.mission_id AND m.id = ANY (p_missions)) k
     LEFT JOIN LATERAL (SELECT a.id FROM accounts a
-                        WHERE i.r IS NULL AND a.ledger = 'POINTS' AND a.code = 'user_wallet' AND a.owner = i.u::text LIMIT 1) w ON true
+                        WHERE k.r IS NULL AND a.ledger = 'POINTS' AND a.code = 'user_wallet' AND a.owner = k.u::text LIMIT 1) w ON true
     LEFT JOIN LATERAL (SELECT a.id FROM accounts a
-                        WHERE i.r IS NULL AND a.ledger = 'POINTS' AND a.code = 'prediction_pool' AND a.owner = i.mid::text || ':' || i.slot LIMIT 1) s ON true;
-  SELECT array_agg(CASE WHEN i.r IS NULL AND i.w IS NULL THEN 'no_wallet' ELSE i.r END ORDER BY i.n) INTO results
-    FROM unnest(results, wallets) WITH ORDINALITY AS i(r, w, n);
-  IF EXISTS (SELECT 1 FROM unnest(results, pools) AS i(r, s) WHERE i.r IS NULL AND i.s IS NULL) THEN
-    RAISE EXCEPTION 'prediction_bet_batch: a prediction passed every check but has no pool account for its slot';
-  END IF;
+                        WHERE k.r IS NULL AND a.ledger = 'POINTS' AND a.code = 'prediction_pool' AND a.owner = k.mid::text || ':' || k.slot LIMIT 1) s ON true;
   PERFORM 1
      FROM accounts a
      JOIN (SELECT u.id, min(u.side) AS side
@@ -121,17 +118,21 @@ BEGIN
 
   -- Stakes and balances, under those locks: each bettor's bets in batch
   -- order, each placed while its side is the bettor's on that prediction (or
-  -- none yet) and what is left covers it.
+  -- none yet) and what is left covers it. v_ok counts the placed ones.
+  v_ok := 0;
   FOR r IN
-    SELECT i.n, i.u, i.mid, i.side, i.x,
+    SELECT i.n, i.u, i.mid, i.side, i.x, i.pool,
            a.credits_posted - a.debits_posted - a.debits_pending AS avail, (a.flags & 1) <> 0 AS limited,
            s.side AS stake_side, coalesce(s.points, 0) AS stake_points
-      FROM unnest(results, p_users, p_missions, p_sides, p_points, wallets) WITH ORDINALITY AS i(r, u, mid, side, x, w, n)
-      JOIN accounts a ON a.id = i.w
-      LEFT JOIN prediction_stakes s ON s.mission_id = i.mid AND s.user_id = i.u
+      FROM unnest(results, p_users, p_missions, p_sides, p_points, wallets, pools) WITH ORDINALITY AS i(r, u, mid, side, x, w, pool, n)
+      JOIN accounts a ON a.id = i.w AND a.id = ANY (wallets)
+      LEFT JOIN prediction_stakes s ON s.mission_id = i.mid AND s.user_id = i.u AND s.mission_id = ANY (p_missions) AND s.user_id = ANY (p_users)
      WHERE i.r IS NULL
      ORDER BY i.u, i.n
   LOOP
+    IF r.pool IS NULL THEN
+      RAISE EXCEPTION 'prediction_bet_batch: a prediction passed every check but has no pool account for its slot';
+    END IF;
     IF r.u IS DISTINCT FROM bettor THEN
       bettor := r.u;
       available := r.avail;
@@ -147,12 +148,10 @@ BEGIN
       totals[r.n] := (stake ->> 'points')::bigint + r.x;
       stakes := stakes || jsonb_build_object(r.mid::text, jsonb_build_object('side', r.side, 'points', totals[r.n]));
       results[r.n] := 'ok';
+      v_ok := v_ok + 1;
     END IF;
   END LOOP;
 
-  SELECT count(*), count(DISTINCT (i.mid, i.u)), count(DISTINCT (i.mid, i.side, i.slot)) INTO v_ok, v_groups, v_slots
-    FROM unnest(results, p_missions, p_users, p_sides, p_slots) AS i(r, mid, u, side, slot)
-   WHERE i.r = 'ok';
   IF v_ok = 0 THEN
     RETURN;
   END IF;
@@ -163,11 +162,17 @@ BEGIN
     SELECT i.*, m.channel
       FROM unnest(results, p_missions, p_users, p_sides, p_points, p_at, p_slots, p_bets, p_transfers, p_events, wallets, pools)
            WITH ORDINALITY AS i(r, mid, u, side, x, at, slot, bet, tr, event, w, pool, n)
-      JOIN missions m ON m.id = i.mid
+      JOIN missions m ON m.id = i.mid AND m.id = ANY (p_missions)
      WHERE i.r = 'ok'),
+  -- A lone placed bet goes through ledger_create_transfer (cheaper than the
+  -- batch call by a statement or two); the lock order is the same.
   moved AS (
-    SELECT ledger_create_transfers(array_agg(t.tr ORDER BY t.n), array_agg(t.w ORDER BY t.n), array_agg(t.pool ORDER BY t.n),
-                                   array_agg(t.x ORDER BY t.n), array_agg(t.mid ORDER BY t.n), 'POINTS', 'prediction_bet', 0, true) AS n
+    SELECT CASE WHEN count(*) = 1
+                THEN (ledger_create_transfer((array_agg(t.tr))[1], (array_agg(t.w))[1], (array_agg(t.pool))[1], (array_agg(t.x))[1],
+                                             'POINTS', 'prediction_bet', 0, (array_agg(t.mid))[1], true) = 'created')::int
+                ELSE ledger_create_transfers(array_agg(t.tr ORDER BY t.n), array_agg(t.w ORDER BY t.n), array_agg(t.pool ORDER BY t.n),
+                                             array_agg(t.x ORDER BY t.n), array_agg(t.mid ORDER BY t.n), 'POINTS', 'prediction_bet', 0, true)
+           END AS n
       FROM t),
   s AS (
     INSERT INTO prediction_stakes AS s (mission_id, user_id, side, points, first_bet_at, first_bet_id)
@@ -183,14 +188,16 @@ BEGIN
   pt AS (
     UPDATE prediction_totals pt SET points = pt.points + g.x
       FROM (SELECT t.mid, t.side, t.slot, sum(t.x)::bigint AS x FROM t, moved GROUP BY t.mid, t.side, t.slot) g
-     WHERE pt.mission_id = g.mid AND pt.side = g.side AND pt.slot = g.slot
+     WHERE pt.mission_id = g.mid AND pt.side = g.side AND pt.slot = g.slot AND pt.mission_id = ANY (p_missions)
     RETURNING 1),
   o AS (
     INSERT INTO outbox (id, topic, key, payload)
     SELECT t.event, 'prediction.bet', t.mid::text,
            jsonb_build_object('missionId', t.mid, 'channel', t.channel, 'side', t.side, 'points', t.x)
       FROM t, moved)
-  SELECT moved.n, (SELECT count(*) FROM s), (SELECT count(*) FROM pt) INTO v_moved, v_staked, v_totalled FROM moved;
+  SELECT moved.n, (SELECT count(*) FROM s), (SELECT count(DISTINCT (t.mid, t.u)) FROM t), (SELECT count(*) FROM pt),
+         (SELECT count(DISTINCT (t.mid, t.side, t.slot)) FROM t)
+    INTO v_moved, v_staked, v_groups, v_totalled, v_slots FROM moved;
   IF v_moved IS DISTINCT FROM v_ok OR v_staked <> v_groups OR v_totalled <> v_slots THEN
     RAISE EXCEPTION 'prediction_bet_batch: % bets ok but % transfers, % of % stakes, % of % pool totals written',
       v_ok, v_moved, v_staked, v_groups, v_totalled, v_slots;
