@@ -7,7 +7,8 @@ import fc from 'fast-check';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabases, type TestDatabases } from '../../test/support/databases.ts';
-import { balancesOf, createTransfer, ensureAccount, ensureAccounts } from '../ledger/index.ts';
+import { fundWallets, insertChannel } from '../../test/support/funding-world.ts';
+import { balancesOf, ensureAccount, ensureAccounts } from '../ledger/index.ts';
 import type { Queryable } from '../platform/db.ts';
 import { ESCROW_SLOTS } from './model.ts';
 import { holdPledges, type HoldRequest, type HoldResult } from './pledges.ts';
@@ -91,18 +92,8 @@ function model(w: World): { results: HoldResult[]; spent: number[] } {
 /** Builds the world in the caller's transaction; returns the ids it made. */
 async function build(c: Queryable, w: World) {
   const users = w.balances.map(() => uuidv7());
-  const handle = `c${uuidv7().replace(/-/g, '').slice(-20)}`;
-  await c.query(
-    `INSERT INTO channels (handle, owner_id, display_name, mission_min_amount, mission_max_amount, accept_window_seconds, failure_keep_bps)
-     VALUES ($1, $2, 'C', 1000, 1000000, 3600, 0)`,
-    [handle, users[0]],
-  );
-  const provider = await ensureAccount(c, 'KRW', 'payment_provider', 'model-test');
-  for (const [i, balance] of w.balances.entries()) {
-    if (balance === null) continue;
-    const wallet = await ensureAccount(c, 'KRW', 'user_wallet', users[i]!);
-    if (balance > 0) await createTransfer(c, { id: uuidv7(), debit: provider, credit: wallet, amount: balance, code: 'charge' });
-  }
+  const handle = await insertChannel(c, users[0]!);
+  await fundWallets(c, 'KRW', users, w.balances);
   const missions: string[] = [];
   for (const m of w.missions) {
     const id = uuidv7();

@@ -8,7 +8,8 @@ import fc from 'fast-check';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabases, type TestDatabases } from '../../test/support/databases.ts';
-import { balancesOf, createTransfer, ensureAccount, ensureAccounts } from '../ledger/index.ts';
+import { fundWallets, insertChannel } from '../../test/support/funding-world.ts';
+import { balancesOf, ensureAccounts } from '../ledger/index.ts';
 import type { Queryable } from '../platform/db.ts';
 import { placeBets, POOL_SLOTS, type BetRequest, type BetResult } from './bets.ts';
 import type { Side } from './payout.ts';
@@ -113,18 +114,8 @@ function model(w: World): Expected {
 /** Builds the world in the caller's transaction; returns the ids it made. */
 async function build(c: Queryable, w: World) {
   const users = w.balances.map(() => uuidv7());
-  const handle = `c${uuidv7().replace(/-/g, '').slice(-20)}`;
-  await c.query(
-    `INSERT INTO channels (handle, owner_id, display_name, mission_min_amount, mission_max_amount, accept_window_seconds, failure_keep_bps)
-     VALUES ($1, $2, 'C', 1000, 1000000, 3600, 0)`,
-    [handle, users[0]],
-  );
-  const issuer = await ensureAccount(c, 'POINTS', 'points_issuer', 'platform');
-  for (const [i, balance] of w.balances.entries()) {
-    if (balance === null) continue;
-    const wallet = await ensureAccount(c, 'POINTS', 'user_wallet', users[i]!);
-    if (balance > 0) await createTransfer(c, { id: uuidv7(), debit: issuer, credit: wallet, amount: balance, code: 'daily_points' });
-  }
+  const handle = await insertChannel(c, users[0]!);
+  await fundWallets(c, 'POINTS', users, w.balances);
   const missions: string[] = [];
   const insertMission = async (id: string, state: string) =>
     c.query(
