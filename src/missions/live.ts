@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import net from 'node:net';
+import ipaddr from 'ipaddr.js';
 import client from 'prom-client';
 import type { Bus, BusEvent } from '../platform/bus.ts';
 import { tx, type Pool, type Queryable } from '../platform/db.ts';
@@ -51,18 +52,6 @@ export interface StreamSlot {
   release(): void;
 }
 
-/** The eight 16-bit groups of a valid IPv6 address (`::` and a trailing dotted IPv4 expanded). */
-function ipv6Groups(address: string): number[] {
-  const text = address
-    .split('%')[0]! // a zone id (fe80::1%eth0)
-    .replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_, a: string, b: string, c: string, d: string) => `${((+a << 8) | +b).toString(16)}:${((+c << 8) | +d).toString(16)}`);
-  const [head, tail] = text.split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const zeros = tail === undefined ? [] : Array<string>(8 - left.length - right.length).fill('0');
-  return [...left, ...zeros, ...right].map((g) => parseInt(g, 16));
-}
-
 /**
  * Whose streams these are, for the per-client limit: an IPv4 address (also
  * when it comes IPv4-mapped, ::ffff:a.b.c.d), or the /64 of an IPv6 address —
@@ -72,9 +61,9 @@ function ipv6Groups(address: string): number[] {
  */
 export function clientKey(address: string): string {
   if (!net.isIPv6(address)) return address;
-  const g = ipv6Groups(address);
-  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return [g[6]! >> 8, g[6]! & 255, g[7]! >> 8, g[7]! & 255].join('.');
-  return `${g.slice(0, 4).map((x) => x.toString(16)).join(':')}::/64`;
+  const v6 = ipaddr.IPv6.parse(address.split('%')[0]!); // without a zone id (fe80::1%eth0)
+  if (v6.isIPv4MappedAddress()) return v6.toIPv4Address().toString();
+  return `${v6.parts.slice(0, 4).map((x) => x.toString(16)).join(':')}::/64`;
 }
 
 interface Subscriber {
