@@ -54,9 +54,6 @@ export class AuditKey {
   }
 }
 
-/** The key of a secret text; see AuditKey.from. */
-export const auditKeyFrom = (secret: string) => AuditKey.from(secret);
-
 /**
  * The audit key of this deployment: AUDIT_HMAC_KEY when set, else the one in
  * DATA_DIR, generated there on first use (atomically: processes starting

@@ -16,7 +16,7 @@ import { ownerRoleOf } from '../platform/embedded-pg.ts';
 import { createLogger } from '../platform/log.ts';
 import { migrate } from '../platform/migrate.ts';
 import { AuditAnchor } from './audit-anchor.ts';
-import { auditKeyFrom, type AuditKey } from './audit-key.ts';
+import { AuditKey } from './audit-key.ts';
 import { appendAuditNow, auditRowHash, legacyAuditRowHash, verifyAuditChain } from './audit.ts';
 
 const KEY_TEXT = 'test-audit-key-0123456789-abcdefghijklmnop';
@@ -31,7 +31,7 @@ let suFunding: pg.Client;
 beforeAll(async () => {
   // No timer: each test anchors when it means to.
   t = await createTestApp({ AUDIT_HMAC_KEY: KEY_TEXT }, { startWorkers: false });
-  key = auditKeyFrom(KEY_TEXT);
+  key = AuditKey.from(KEY_TEXT);
   suIdentity = new pg.Client({ connectionString: superUrlFor(t.db.superUrl, t.db.names.identity) });
   suFunding = new pg.Client({ connectionString: superUrlFor(t.db.superUrl, t.db.names.funding) });
   await Promise.all([suIdentity.connect(), suFunding.connect()]);
@@ -120,7 +120,7 @@ async function restore(c: pg.Client, log: Row[]) {
 }
 
 const plainSha256 = (r: ReturnType<typeof hashInput>) => legacyAuditRowHash(r);
-const otherKey = auditKeyFrom(OTHER_KEY_TEXT);
+const otherKey = AuditKey.from(OTHER_KEY_TEXT);
 const withOtherKey = (r: ReturnType<typeof hashInput>) => auditRowHash(r, otherKey);
 
 describe('the keyed, anchored audit chain', () => {
