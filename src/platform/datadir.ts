@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmod, link, mkdir, readFile, realpath, rename, unlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { alive } from './pids.ts';
 
 /** Secrets generated on first start and kept in DATA_DIR (mode 0600, never logged). */
 export interface DataDirSecrets {
@@ -48,15 +49,6 @@ export async function loadSecrets(dir: string): Promise<DataDirSecrets> {
   };
   const text = await createOnce(file, JSON.stringify(fresh, null, 2));
   return JSON.parse(text) as DataDirSecrets;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export class DataDirInUseError extends Error {}
@@ -126,7 +118,7 @@ async function lockWithFile(dir: string): Promise<() => Promise<void>> {
     }
     const seen = (await readFile(file, 'utf8').catch(() => '')).trim();
     const holder = Number(seen);
-    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) {
       throw new DataDirInUseError(
         `DATA_DIR ${dir} is in use by another MissionLink process (pid ${holder}); ` +
           'stop it first or choose another DATA_DIR',

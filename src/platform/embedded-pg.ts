@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { access, chmod, readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { freePort } from './net.ts';
+import { alive, PROC } from './pids.ts';
 
 export interface EmbeddedPostgres {
   /** Superuser URL of the `postgres` maintenance database. */
@@ -37,27 +38,6 @@ async function binaries(): Promise<{ postgres: string; initdb: string }> {
   };
 }
 
-const PROC = existsSync('/proc/self/stat');
-
-/**
- * Whether `pid` still runs. A zombie (exited, not yet reaped: a postmaster
- * orphaned where PID 1 reaps nothing) answers kill(0) but is gone.
- */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  if (!PROC) return true;
-  try {
-    // pid (comm) state … — comm may hold spaces and parentheses.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return false; // gone since kill(0)
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
