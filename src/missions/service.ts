@@ -1,24 +1,11 @@
-import type { Pool } from '../platform/db.ts';
 import type { IdempotencyKey, Outcome } from '../platform/idempotency.ts';
-import type { Metrics } from '../platform/metrics.ts';
-import type { ChannelService } from './channels.ts';
 import { MissionExpirer, type MissionExpiry } from './expiry.ts';
-import type { MissionLifecycle } from './lifecycle.ts';
 import type { Mission, MissionState, Pledge } from './model.ts';
 import { PledgeWriter } from './pledges.ts';
 import { MissionQueries } from './queries.ts';
-import { MissionTransitions, type Decision, type Proposal } from './transitions.ts';
+import { MissionTransitions, type Decision, type MissionDeps, type Proposal } from './transitions.ts';
 
-export interface MissionDeps {
-  pool: Pool;
-  channels: ChannelService;
-  displayNameOf: (userId: string) => Promise<string>;
-  /** Called after a commit that enqueued events. */
-  eventsCommitted: () => void;
-  /** Where other modules react to transitions, inside their transactions (accepted, decided). */
-  lifecycle?: MissionLifecycle;
-  metrics?: Metrics;
-}
+export type { MissionDeps };
 
 /**
  * Missions and pledges as the routes and the sweeper use them: one object

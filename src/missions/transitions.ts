@@ -41,6 +41,18 @@ export interface Proposal {
   durationSeconds: number;
 }
 
+/** What missions need from the process: their database, the channels, names of users, and who to tell. */
+export interface MissionDeps {
+  pool: Pool;
+  channels: ChannelService;
+  displayNameOf: (userId: string) => Promise<string>;
+  /** Called after a commit that enqueued events. */
+  eventsCommitted: () => void;
+  /** Where other modules react to transitions, inside their transactions (accepted, decided). */
+  lifecycle?: MissionLifecycle;
+  metrics?: Metrics;
+}
+
 /**
  * Proposals and the owner's transitions (accept, reject, cancel, decide),
  * each in one transaction with its event and the lifecycle's subscribers;
@@ -48,18 +60,7 @@ export interface Proposal {
  * @example const { mission } = await transitions.accept(ownerId, missionId, new Date());
  */
 export class MissionTransitions {
-  constructor(
-    private readonly deps: {
-      pool: Pool;
-      channels: ChannelService;
-      displayNameOf: (userId: string) => Promise<string>;
-      /** Called after a commit that enqueued events. */
-      eventsCommitted: () => void;
-      /** Where other modules react to transitions, inside their transactions (accepted, decided). */
-      lifecycle?: MissionLifecycle;
-      metrics?: Metrics;
-    },
-  ) {}
+  constructor(private readonly deps: MissionDeps) {}
 
   private get pool() {
     return this.deps.pool;
