@@ -5,8 +5,8 @@
 //   DATABASE_URL_IDENTITY=postgres://… DATABASE_URL_FUNDING=postgres://… \
 //   NATS_URL=nats://127.0.0.1:4222 node scripts/run-roles.mjs
 //
-// Starts two api processes (PORT, PORT+1) and one settlement, notifier and
-// sweeper (PORT+2…PORT+4, serving /healthz, /readyz and /metrics only). All
+// Starts two api processes (PORT, PORT+1) and one settlement, notifier,
+// sweeper and webhooks (PORT+2…PORT+5, serving /healthz, /readyz and /metrics only). All
 // share DATA_DIR (signing keys, webhook secret, mailbox). Ctrl-C stops them all.
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -30,6 +30,7 @@ const roles = [
   { name: 'settlement', roles: 'settlement', port: base + 2 },
   { name: 'notifier', roles: 'notifier', port: base + 3 },
   { name: 'sweeper', roles: 'sweeper', port: base + 4 },
+  { name: 'webhooks', roles: 'webhooks', port: base + 5 },
 ];
 
 const children = roles.map((r) => {

@@ -1,6 +1,7 @@
 import { loadConfig, ConfigError, usesEmbeddedDatabase, type Config } from './platform/config.ts';
 import { DataDirInUseError, NoDatabaseError } from './platform/datadir.ts';
-import { createLogger } from './platform/log.ts';
+import type { Pool } from './platform/db.ts';
+import { createLogger, type Logger } from './platform/log.ts';
 import { prepareDatabases, stopEmbedded } from './platform/runtime.ts';
 import { VERSION } from './app.ts';
 import { runUntilStopped, type Running } from './main.ts';
@@ -15,6 +16,11 @@ Commands:
   serve          run the roles in ROLES against external databases only
   migrate        apply pending database migrations, then exit
   ledger verify  prove the books balance (exit 1 with a report if not)
+  reconcile [--from <date>] [--to <date>]
+                 compare what the providers report (the payment provider's
+                 charges and cancellations, payouts to streamers' banks) with
+                 the books over [from, to) (default: the last 24 hours);
+                 prints every difference, exit 1 on any
   keys rotate    add a new signing key to DATA_DIR/keys (old keys keep verifying)
   audit verify   check the hash chain of the security audit log
   --help         show this text
@@ -68,19 +74,21 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'ledger': {
       if (sub !== 'verify') fail('usage: missionlink ledger verify', 2);
-      const { openPool } = await import('./platform/db.ts');
-      // The ledger's checks and the pledge book's, in one snapshot.
-      const { verifyBooks } = await import('./missions/index.ts');
-      const { embedded, urls } = await prepareDatabases(cfg, log, ['funding'], { existing: true });
-      const pool = openPool({ url: urls.funding!, name: 'verify' });
-      try {
-        const report = await verifyBooks(pool);
-        process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        process.exitCode = report.ok ? 0 : 1;
-      } finally {
-        await pool.end();
-        if (embedded) await stopEmbedded(embedded);
-      }
+      // The ledger's checks, the pledge book's, the withdrawals' and the wallet's, in one snapshot.
+      const { verifyPledges } = await import('./missions/index.ts');
+      const { verifyWithdrawals } = await import('./payouts/index.ts');
+      const { verifyWallet } = await import('./wallet/index.ts');
+      const { verifyLedger } = await import('./ledger/index.ts');
+      await reportOnFunding(cfg, log, 'verify', (pool) => verifyLedger(pool, [verifyPledges, verifyWithdrawals, verifyWallet]));
+      return;
+    }
+    case 'reconcile': {
+      const range = reconcileRange(argv.slice(1));
+      const { payoutProviderOf } = await import('./payouts/index.ts');
+      const { paymentReports } = await import('./wallet/index.ts');
+      const { reconcile } = await import('./sweeper/index.ts');
+      // The configured payment provider (PAYMENT_PROVIDER: PortOne's API, or the sandbox's books) and the payout provider (PAYOUT_PROVIDER).
+      await reportOnFunding(cfg, log, 'reconcile', (pool) => reconcile(pool, { payments: paymentReports(cfg, pool), payouts: payoutProviderOf(cfg, pool) }, range));
       return;
     }
     case 'keys': {
@@ -119,6 +127,45 @@ async function main(argv: string[]): Promise<void> {
     default:
       fail(`unknown command "${command}"; see missionlink --help`, 2);
   }
+}
+
+/**
+ * Runs a read-only check on the funding database of an existing install
+ * (embedded or DATABASE_URL_FUNDING), prints its report as JSON and exits 0
+ * when `ok`, 1 otherwise.
+ */
+async function reportOnFunding(cfg: Config, log: Logger, name: string, check: (pool: Pool) => Promise<{ ok: boolean }>): Promise<void> {
+  const { openPool } = await import('./platform/db.ts');
+  const { embedded, urls } = await prepareDatabases(cfg, log, ['funding'], { existing: true });
+  const pool = openPool({ url: urls.funding!, name });
+  try {
+    const report = await check(pool);
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    process.exitCode = report.ok ? 0 : 1;
+  } finally {
+    await pool.end();
+    if (embedded) await stopEmbedded(embedded);
+  }
+}
+
+/** `--from <date> --to <date>` (either may be `--from=<date>`); by default the last 24 hours. */
+function reconcileRange(args: string[]): { from: Date; to: Date } {
+  const values: Record<string, string> = {};
+  for (let i = 0; i < args.length; i++) {
+    const m = /^--(from|to)(?:=(.*))?$/.exec(args[i]!);
+    if (!m) fail(`reconcile: unknown argument "${args[i]}"; usage: missionlink reconcile [--from <date>] [--to <date>]`, 2);
+    values[m[1]!] = m[2] ?? args[++i] ?? '';
+  }
+  const date = (name: string, fallback: Date) => {
+    if (values[name] === undefined) return fallback;
+    const d = new Date(values[name]);
+    if (!/^\d{4}-\d{2}-\d{2}/.test(values[name]) || Number.isNaN(d.getTime())) fail(`reconcile: --${name} must be an ISO date or time, got "${values[name]}"`, 2);
+    return d;
+  };
+  const to = date('to', new Date());
+  const from = date('from', new Date(to.getTime() - 86_400_000));
+  if (from >= to) fail('reconcile: --from must be before --to', 2);
+  return { from, to };
 }
 
 /**

@@ -8,6 +8,7 @@ import { loadKeyRing } from './identity/index.ts';
 import type { Config } from './platform/config.ts';
 import { ensureDataDir, loadSecrets } from './platform/datadir.ts';
 import { openPool, type Pool } from './platform/db.ts';
+import { drainHttp } from './platform/http.ts';
 import { crashHooks } from './platform/faults.ts';
 import type { Logger } from './platform/log.ts';
 import { databasesFor, prepareDatabases, stopEmbedded } from './platform/runtime.ts';
@@ -40,6 +41,7 @@ export async function startProcess(config: Config, log: Logger, signal?: AbortSi
   let app: MissionLink | undefined;
   const closeAll = async () => {
     if (app) {
+      if (!(await drainHttp(app.http, HTTP_DRAIN_MS))) log.warn({ ms: HTTP_DRAIN_MS }, 'answers still in flight; closing their connections');
       await app.http.close().catch((err) => log.warn({ err }, 'http close failed'));
       await app.stopWorkers().catch((err) => log.warn({ err }, 'stopping workers failed'));
     }
@@ -73,6 +75,9 @@ export async function startProcess(config: Config, log: Logger, signal?: AbortSi
     throw err;
   }
 }
+
+/** How long answers in flight get to finish before their connections are closed. */
+const HTTP_DRAIN_MS = 4_000;
 
 /** How long pools may wait for checked-out clients before the database is stopped under them. */
 const POOL_DRAIN_MS = 2_000;

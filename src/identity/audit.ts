@@ -12,7 +12,9 @@ export type AuditAction =
   | 'refresh_reuse'
   | 'logout'
   | 'email_verification_requested'
-  | 'email_verified';
+  | 'email_verified'
+  // An operator's act on a user's money (details: the operator, the reason, what it moved).
+  | 'holds_released';
 
 export interface AuditEntry {
   action: AuditAction;

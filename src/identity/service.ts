@@ -4,7 +4,7 @@ import { isUniqueViolation, tx, type Pool } from '../platform/db.ts';
 import { AppError } from '../platform/errors.ts';
 import type { Logger } from '../platform/log.ts';
 import type { Metrics } from '../platform/metrics.ts';
-import { appendAudit, appendAuditNow, AUDIT_RIDER_FIRST_PARAM } from './audit.ts';
+import { appendAudit, appendAuditNow, AUDIT_RIDER_FIRST_PARAM, type AuditAction } from './audit.ts';
 import { ACCESS_TOKEN_TTL_SECONDS, API_AUDIENCE, type KeyRing } from './keys.ts';
 import { dummyHash, hashPassword, verifyPassword } from './passwords.ts';
 import { LoginThrottle, THROTTLE_COLUMNS, type ThrottleRow } from './throttle.ts';
@@ -176,9 +176,9 @@ export class IdentityService {
     const { pool, metrics } = this.deps;
     return this.throttle.serialise(email, ctx.ip, async () => {
       // The account and the throttle rows in one round trip.
-      const { rows } = await pool.query<UserRow & { throttle: ThrottleRow[] }>({
+      const { rows } = await pool.query<UserRow & { throttle: ThrottleRow[]; email_verified_at: Date | null }>({
         name: 'login-lookup',
-        text: `SELECT u.id, u.email, u.display_name, u.password_hash, u.created_at,
+        text: `SELECT u.id, u.email, u.display_name, u.password_hash, u.created_at, u.email_verified_at,
                       (SELECT coalesce(json_agg(json_build_object('key', t.key, 'failures', t.failures, 'age', t.age)), '[]')
                          FROM (SELECT ${THROTTLE_COLUMNS} FROM login_throttle t WHERE t.key = ANY($2)) AS t) AS throttle
                  FROM (VALUES (1)) AS one LEFT JOIN users u ON u.email = $1`,
@@ -211,7 +211,7 @@ export class IdentityService {
         text: refreshTokenInsert(AUDIT_RIDER_FIRST_PARAM, 'FROM entry'),
         values: refresh.values,
       });
-      return this.pair(user.id, refresh.token);
+      return this.pair(user.id, refresh.token, this.isAdmin(toUser(user)));
     });
   }
 
@@ -223,9 +223,11 @@ export class IdentityService {
     const outcome = await tx(this.deps.pool, async (c) => {
       const { rows } = await c.query<{
         id: string; family_id: string; user_id: string; spent_at: Date | null; revoked_at: Date | null; expired: boolean;
+        email: string | null; verified: boolean;
       }>(
-        `SELECT id, family_id, user_id, spent_at, revoked_at, expires_at <= now() AS expired
-           FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`,
+        `SELECT r.id, r.family_id, r.user_id, r.spent_at, r.revoked_at, r.expires_at <= now() AS expired,
+                u.email, u.email_verified_at IS NOT NULL AS verified
+           FROM refresh_tokens r LEFT JOIN users u ON u.id = r.user_id WHERE r.token_hash = $1 FOR UPDATE OF r`,
         [sha256(refreshToken)],
       );
       const row = rows[0];
@@ -241,7 +243,8 @@ export class IdentityService {
       await c.query('UPDATE refresh_tokens SET spent_at = now() WHERE id = $1', [row.id]);
       const next = await this.insertRefreshToken(c, row.user_id, row.family_id);
       await appendAudit(c, { action: 'refresh', userId: row.user_id, ip: ctx.ip });
-      return { kind: 'ok' as const, pair: await this.pair(row.user_id, next) };
+      const admin = row.verified && row.email !== null && this.deps.adminEmails.includes(row.email);
+      return { kind: 'ok' as const, pair: await this.pair(row.user_id, next, admin) };
     });
     if (outcome.kind === 'invalid') throw new AppError('INVALID_REFRESH_TOKEN', 'The refresh token is invalid, expired or already used');
     return outcome.pair;
@@ -362,6 +365,11 @@ export class IdentityService {
   }
 
   /** Drops failed-login windows that ended long ago. */
+  /** Records an operator's act on a user in the audit chain (who did it is in `details.operator`). */
+  async auditOperatorAct(action: Extract<AuditAction, 'holds_released'>, userId: string, details: Record<string, unknown>, ctx: RequestContext): Promise<void> {
+    await appendAuditNow(this.deps.pool, { action, userId, ip: ctx.ip, details });
+  }
+
   pruneThrottle(): Promise<void> {
     return this.throttle.prune();
   }
@@ -385,8 +393,14 @@ export class IdentityService {
     return token;
   }
 
-  private async pair(userId: string, refreshToken: string): Promise<TokenPair> {
-    const accessToken = await this.deps.keys.sign(userId, API_AUDIENCE, ACCESS_TOKEN_TTL_SECONDS);
+  /**
+   * A new access token with its refresh token. Operators' access tokens say
+   * so (`roles: ["admin"]`), for the edge's coarse check of /api/v1/ops/*
+   * (deploy/base/gateway/ops.yaml); the API decides from stored facts on
+   * every request all the same.
+   */
+  private async pair(userId: string, refreshToken: string, admin: boolean): Promise<TokenPair> {
+    const accessToken = await this.deps.keys.sign(userId, API_AUDIENCE, ACCESS_TOKEN_TTL_SECONDS, admin ? { roles: ['admin'] } : {});
     return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: ACCESS_TOKEN_TTL_SECONDS };
   }
 }

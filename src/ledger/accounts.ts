@@ -16,6 +16,11 @@ export const ACCOUNT_CODES = [
   'platform_fees',
   'payment_provider',
   'points_issuer',
+  // Where withdrawals leave the books: the payout provider that sends them to banks.
+  'payout_provider',
+  // What a user owes the platform after a provider reversal that their cash
+  // could not cover (debits: owed; credits: paid back).
+  'user_owed',
 ] as const;
 export type AccountCode = (typeof ACCOUNT_CODES)[number];
 
@@ -51,6 +56,10 @@ const DEFAULT_FLAGS: Record<AccountCode, number> = {
   // External sources: money enters the books through them.
   payment_provider: 0,
   points_issuer: 0,
+  // External: money leaves the books through it.
+  payout_provider: 0,
+  // A receivable: its debits (what is owed) exceed its credits (what was paid back).
+  user_owed: 0,
 };
 
 /**

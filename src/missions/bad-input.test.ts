@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyBooks as verifyLedger } from './index.ts'; // the ledger's checks and the pledge book's
 import { createTestApp, type TestApp } from '../../test/support/app.ts';
 import { client, eventually, type Caller } from '../../test/support/api.ts';
+import { mailboxOf, verifyEmail } from '../../test/support/mail.ts';
 import {
   anyValue,
   BAD_AMOUNTS_JSON,
@@ -32,6 +33,7 @@ const m: Record<
   string
 > = {} as never;
 const CLOSED = ['SUCCEEDED', 'FAILED', 'REJECTED', 'CANCELLED', 'EXPIRED'] as const;
+const ADMIN_EMAIL = 'bad-input-ops@example.kr';
 const UNKNOWN_IDS = [
   '01890000-0000-7000-8000-000000000000',
   '00000000-0000-0000-0000-000000000000',
@@ -84,7 +86,7 @@ async function missionIn(state: keyof typeof m): Promise<string> {
 
 beforeAll(async () => {
   // MIN_WINDOW_SECONDS=1: a mission can expire during the test.
-  t = await createTestApp({ MIN_WINDOW_SECONDS: '1' });
+  t = await createTestApp({ MIN_WINDOW_SECONDS: '1', ADMIN_EMAILS: ADMIN_EMAIL });
   api = client(t.ml.http);
   [streamer, other, viewer, backer] = await Promise.all([
     api.signUp('Streamer'),
@@ -599,6 +601,51 @@ describe('deadlines, before any sweeper has run', () => {
       await t2.close();
     }
   });
+
+  it('refuse progress, choices and disputes once the deadline or the dispute window has passed (contract 1.1)', async () => {
+    const t3 = await createTestApp({ MIN_WINDOW_SECONDS: '1' }, { startWorkers: false });
+    try {
+      const api3 = client(t3.ml.http);
+      const [owner, fan] = await Promise.all([api3.signUp('Owner'), api3.signUp('Fan')]);
+      await api3.channel(owner, 'late_ch', { disputeWindowSeconds: 1 });
+      await api3.charge(fan, 50_000);
+      const post3 = (who: Caller, url: string, body?: unknown) => raw(t3, 'POST', url, who, body);
+      const create = async (body: Record<string, unknown>) => {
+        const p = await post3(fan, '/api/v1/channels/late_ch/missions', { title: 'Late', amount: 1_000, ...body });
+        expect(p.status, p.text).toBe(201);
+        const id = p.body.mission.id as string;
+        expect((await post3(owner, `/api/v1/missions/${id}/accept`)).status).toBe(200);
+        return id;
+      };
+      // A per-unit mission over in a second; another decided, its one-second window over.
+      const unit = await create({ durationSeconds: 1, unit: { label: 'laps', maxUnits: 3 } });
+      const decided = await create({ durationSeconds: 600 });
+      expect((await post3(owner, `/api/v1/missions/${decided}/decision`, { outcome: 'SUCCEEDED' })).body.mission.state).toBe('CONFIRMING');
+      const pledgeOf = async (id: string) => (await raw(t3, 'GET', `/api/v1/missions/${id}/pledges`, null)).body.items[0].id as string;
+      const [unitPledge, decidedPledge] = [await pledgeOf(unit), await pledgeOf(decided)];
+      await new Promise((r) => setTimeout(r, 1_200));
+      await expectNoMoneyMoved(t3, [owner, fan], async () => {
+        expectProblem(await post3(owner, `/api/v1/missions/${unit}/progress`, { units: 1 }), 409, 'DEADLINE_PASSED');
+        expectProblem(await raw(t3, 'PATCH', `/api/v1/pledges/${unitPledge}`, fan, { onFailure: 'DONATE' }), 409, 'MISSION_NOT_OPEN');
+        expectProblem(await raw(t3, 'PATCH', `/api/v1/pledges/${decidedPledge}`, fan, { onFailure: 'DONATE' }), 409, 'MISSION_NOT_OPEN');
+        expectProblem(await post3(fan, `/api/v1/missions/${decided}/disputes`, { reason: 'too late?' }), 409, 'MISSION_NOT_CONFIRMING');
+        // Still a stranger's 403 and the owner's NOT_A_BACKER, whatever the clock says.
+        expectProblem(await post3(owner, `/api/v1/missions/${decided}/disputes`, { reason: 'mine' }), 403, 'NOT_A_BACKER');
+      });
+      // Nothing was recorded: the rows still say ACTIVE (0 units, REFUND) and CONFIRMING (no dispute).
+      expect(await api3.mission(unit)).toMatchObject({ state: 'ACTIVE', unit: { units: 0 } });
+      expect(await api3.mission(decided)).toMatchObject({ state: 'CONFIRMING', disputedAmount: 0 });
+      // The sweeper then ends both: the deadline expires one, the window makes the other SUCCEEDED.
+      expect(await t3.ml.sweeper!.runOnce()).toBe(2);
+      while ((await t3.ml.relay!.runOnce()) > 0 || (await t3.ml.settlement!.runOnce()));
+      expect(await api3.mission(unit)).toMatchObject({ state: 'EXPIRED', settledAt: expect.any(String) });
+      expect(await api3.mission(decided)).toMatchObject({ state: 'SUCCEEDED', settledAt: expect.any(String) });
+      expect(await api3.wallet(fan)).toMatchObject({ available: 49_000, held: 0 });
+      expect((await verifyLedger(t3.db.pools.funding)).problems).toEqual([]);
+    } finally {
+      await t3.close();
+    }
+  });
 });
 
 describe('channels', () => {
@@ -821,10 +868,182 @@ describe('pagination', () => {
   });
 });
 
+describe('disputes, reviews, progress and choices (contract 1.1)', () => {
+  let owner: Caller; // owns trust_ch: a 600 s dispute window, half the pledged total sends to review
+  let ops: Caller;
+  let voided: Caller; // backed `confirming`, but the pledge was voided before the decision
+  let everyone2: Caller[];
+  /** Missions of trust_ch: decided and waiting (one dispute of 2,000 of 5,000), in review, per-unit at 2 of 4 units. */
+  const tm = {} as Record<'confirming' | 'review' | 'unit' | 'proposedUnit', string>;
+  /** Pledges on `confirming`: the viewer's (proposal) and the backer's. */
+  let viewerPledge: string;
+  let backerPledge: string;
+
+  const trustPost = (who: Caller | null, url: string, body?: unknown) => raw(t, 'POST', url, who, body);
+  const dispute = (who: Caller | null, id: string, body: unknown = { reason: 'not what happened' }) =>
+    trustPost(who, `/api/v1/missions/${id}/disputes`, body);
+  const progress = (who: Caller | null, id: string, body: unknown) => trustPost(who, `/api/v1/missions/${id}/progress`, body);
+  const resolve = (who: Caller | null, id: string, body: unknown) => trustPost(who, `/api/v1/ops/missions/${id}/resolve`, body);
+  const choose = (who: Caller | null, pledgeId: string, body: unknown) => raw(t, 'PATCH', `/api/v1/pledges/${pledgeId}`, who, body);
+
+  /** Everything the refused requests could have changed beyond money: states, counters, choices, disputes, events. */
+  async function trustFacts() {
+    const ids = [...Object.values(tm), ...Object.values(m)];
+    const q = async (sql: string) => (await t.db.pools.funding.query(sql, [ids])).rows;
+    return {
+      missions: await q(
+        `SELECT id, state, units, proposed_outcome, decided_at, dispute_ends_at, reviewed_at, reviewed_by FROM missions WHERE id = ANY($1::uuid[]) ORDER BY id`,
+      ),
+      pledges: await q(`SELECT id, status, on_failure FROM pledges WHERE mission_id = ANY($1::uuid[]) ORDER BY id`),
+      disputes: await q(`SELECT id, backer_id, amount FROM mission_disputes WHERE mission_id = ANY($1::uuid[]) ORDER BY id`),
+      events: await q(`SELECT count(*)::int AS n FROM outbox WHERE key = ANY($1::text[])`),
+    };
+  }
+
+  /** Runs `refused`; afterwards no wallet, ledger row, mission, pledge, choice, dispute or event has changed. */
+  async function expectNothingChanged(refused: () => Promise<void>) {
+    const before = await trustFacts();
+    await expectNoMoneyMoved(t, everyone2, refused);
+    expect(await trustFacts()).toEqual(before);
+  }
+
+  beforeAll(async () => {
+    [owner, voided] = await Promise.all([api.signUp('Trust Owner'), api.signUp('Voided Backer')]);
+    const reg = await raw(t, 'POST', '/api/v1/auth/register', null, { email: ADMIN_EMAIL, password: 'a long password', displayName: 'Ops' });
+    const login = await raw(t, 'POST', '/api/v1/auth/login', null, { email: ADMIN_EMAIL, password: 'a long password' });
+    ops = { token: login.body.accessToken, id: reg.body.user.id, email: ADMIN_EMAIL };
+    await verifyEmail(t.ml.http, mailboxOf(t), ops);
+    everyone2 = [...everyone, owner, voided, ops];
+    await api.channel(owner, 'trust_ch', { missionMinAmount: 1_000, disputeWindowSeconds: 600, disputeThresholdBps: 5_000 });
+    await api.charge(voided, 10_000);
+    const accepted = async (body: Record<string, unknown>, pledges: [Caller, number][]) => {
+      const p = await propose(viewer, { title: 'Trust', durationSeconds: 600, ...body }, undefined, 'trust_ch');
+      expect(p.status, p.text).toBe(201);
+      const id = p.body.mission.id as string;
+      const ids = [];
+      for (const [who, amount] of pledges) {
+        const r = await pledge(who, id, { amount });
+        expect(r.status, r.text).toBe(201);
+        ids.push(r.body.pledge.id as string);
+      }
+      expect((await trustPost(owner, `/api/v1/missions/${id}/accept`)).status).toBe(200);
+      return { id, ids };
+    };
+    const decide = async (id: string, outcome: string) => {
+      const r = await trustPost(owner, `/api/v1/missions/${id}/decision`, { outcome });
+      expect(r.body.mission?.state, r.text).toBe('CONFIRMING');
+    };
+    // Decided and waiting: the viewer (2,000 of 5,000) disputed, below the half.
+    const c = await accepted({ amount: 2_000 }, [[backer, 3_000], [voided, 1_000]]);
+    tm.confirming = c.id;
+    backerPledge = c.ids[0]!;
+    viewerPledge = (await raw(t, 'GET', `/api/v1/missions/${c.id}/pledges?limit=100`, null)).body.items.find(
+      (p: { amount: number }) => p.amount === 2_000,
+    ).id;
+    // The voided backer's hold is released (a guardian's request) while the mission is undecided.
+    const released = await trustPost(ops, `/api/v1/ops/users/${voided.id}/release-holds`, { reason: 'guardian' });
+    expect(released.body, released.text).toMatchObject({ released: 1, amount: 1_000 });
+    await decide(c.id, 'SUCCEEDED');
+    expect((await dispute(viewer, c.id)).status).toBe(201);
+    // In review: the backer's 3,000 of 5,000 reached the half.
+    const r = await accepted({ amount: 2_000 }, [[backer, 3_000]]);
+    tm.review = r.id;
+    await decide(r.id, 'FAILED');
+    expect((await dispute(backer, r.id)).status).toBe(201);
+    expect((await api.mission(r.id)).state).toBe('IN_REVIEW');
+    // Per-unit: 2 of 4 units reported; and one still proposed.
+    tm.unit = (await accepted({ amount: 1_000, unit: { label: 'rounds', maxUnits: 4 } }, [[backer, 500]])).id;
+    expect((await progress(owner, tm.unit, { units: 2 })).status).toBe(200);
+    const pu = await propose(viewer, { title: 'Later', amount: 1_000, durationSeconds: 600, unit: { label: 'rounds', maxUnits: 4 } }, undefined, 'trust_ch');
+    tm.proposedUnit = pu.body.mission.id;
+  }, 60_000);
+
+  it('disputes: 403 NOT_A_BACKER for anyone who holds no pledge (whatever the state), 409 MISSION_NOT_CONFIRMING outside the window, 409 ALREADY_DISPUTED the second time', async () => {
+    await expectNothingChanged(async () => {
+      for (const id of [...Object.values(tm), ...Object.values(m)]) {
+        // The owner, a stranger and an admin never backed these missions.
+        for (const who of [owner, other, ops]) expectProblem(await dispute(who, id), 403, 'NOT_A_BACKER');
+        expectProblem(await dispute(null, id), 401, 'UNAUTHENTICATED');
+      }
+      // A backer whose pledges were all voided weighs nothing.
+      expectProblem(await dispute(voided, tm.confirming), 403, 'NOT_A_BACKER');
+      // Backers outside a window: before the decision, in review, after the end, and without any window.
+      for (const id of [tm.review, tm.unit, tm.proposedUnit, ...Object.values(m)])
+        expectProblem(await dispute(viewer, id), 409, 'MISSION_NOT_CONFIRMING');
+      expectProblem(await dispute(viewer, tm.confirming), 409, 'ALREADY_DISPUTED');
+      for (const id of UNKNOWN_IDS) expectProblem(await dispute(viewer, id), 404, 'NOT_FOUND');
+      // Invalid bodies are 400 before anything is looked at (the backer could still dispute).
+      for (const body of [{}, { reason: '' }, { reason: 'x'.repeat(501) }, { reason: 'a\u202Eb' }, { reason: 'a\u0000b' }, { reason: 7 }, { reason: 'ok', amount: 1 }])
+        expectProblem(await dispute(backer, tm.confirming, body), 400, 'VALIDATION_FAILED');
+      for (const text of ['', 'null', '[]', '"reason"', '{"reason":'])
+        expect((await raw(t, 'POST', `/api/v1/missions/${tm.confirming}/disputes`, backer, text)).status, text).toBe(400);
+    });
+    expect(await api.mission(tm.confirming)).toMatchObject({ state: 'CONFIRMING', disputedAmount: 2_000 });
+  });
+
+  it('reviews: only admins resolve, only IN_REVIEW missions (409 MISSION_NOT_IN_REVIEW), only to an outcome', async () => {
+    await expectNothingChanged(async () => {
+      for (const id of [tm.confirming, tm.unit, tm.proposedUnit, ...Object.values(m)])
+        for (const outcome of ['SUCCEEDED', 'FAILED', 'CANCELLED'])
+          expectProblem(await resolve(ops, id, { outcome }), 409, 'MISSION_NOT_IN_REVIEW');
+      for (const who of [owner, viewer, backer]) expectProblem(await resolve(who, tm.review, { outcome: 'SUCCEEDED' }), 403, 'FORBIDDEN');
+      expectProblem(await resolve(null, tm.review, { outcome: 'SUCCEEDED' }), 401, 'UNAUTHENTICATED');
+      for (const body of [{}, { outcome: 'EXPIRED' }, { outcome: 'REJECTED' }, { outcome: 'IN_REVIEW' }, { outcome: 'succeeded' }, { outcome: 'FAILED', note: 'x' }])
+        expectProblem(await resolve(ops, tm.review, body), 400, 'VALIDATION_FAILED');
+      for (const id of UNKNOWN_IDS) expectProblem(await resolve(ops, id, { outcome: 'FAILED' }), 404, 'NOT_FOUND');
+    });
+    expect((await api.mission(tm.review)).state).toBe('IN_REVIEW');
+  });
+
+  it('progress: 409 PROGRESS_NOT_MONOTONIC backwards, 409 outside ACTIVE, 400 beyond maxUnits or without a unit, 403 for others', async () => {
+    await expectNothingChanged(async () => {
+      for (const units of [0, 1]) expectProblem(await progress(owner, tm.unit, { units }), 409, 'PROGRESS_NOT_MONOTONIC');
+      expectProblem(await progress(owner, tm.proposedUnit, { units: 1 }), 409, 'MISSION_NOT_ACTIVE');
+      for (const id of [tm.confirming, tm.review]) expectProblem(await progress(owner, id, { units: 1 }), 400, 'VALIDATION_FAILED');
+      expectProblem(await progress(owner, tm.unit, { units: 5 }), 400, 'VALIDATION_FAILED');
+      for (const id of Object.values(m)) expectProblem(await progress(streamer, id, { units: 1 }), 400, 'VALIDATION_FAILED');
+      for (const who of [viewer, backer, other, ops]) expectProblem(await progress(who, tm.unit, { units: 3 }), 403, 'FORBIDDEN');
+      expectProblem(await progress(null, tm.unit, { units: 3 }), 401, 'UNAUTHENTICATED');
+      for (const body of [{}, { units: -1 }, { units: 1.5 }, { units: '3' }, { units: 1_001 }, { units: 3, extra: true }, { units: null }])
+        expectProblem(await progress(owner, tm.unit, body), 400, 'VALIDATION_FAILED');
+      for (const id of UNKNOWN_IDS) expectProblem(await progress(owner, id, { units: 1 }), 404, 'NOT_FOUND');
+    });
+    expect((await api.mission(tm.unit)).unit).toEqual({ label: 'rounds', maxUnits: 4, units: 2 });
+  });
+
+  it('choices on failure: 409 MISSION_NOT_OPEN once decided, 403 for another’s pledge, 404 for unknown pledges, 400 for anything but REFUND or DONATE', async () => {
+    const closedPledges = (
+      await t.db.pools.funding.query<{ id: string; backer_id: string }>(
+        `SELECT id, backer_id FROM pledges WHERE mission_id = ANY($1::uuid[])`,
+        [[...CLOSED.map((s) => m[s]), tm.review]],
+      )
+    ).rows;
+    await expectNothingChanged(async () => {
+      for (const onFailure of ['REFUND', 'DONATE']) {
+        expectProblem(await choose(viewer, viewerPledge, { onFailure }), 409, 'MISSION_NOT_OPEN');
+        expectProblem(await choose(backer, backerPledge, { onFailure }), 409, 'MISSION_NOT_OPEN');
+        for (const p of closedPledges) {
+          const who = everyone2.find((u) => u.id === p.backer_id)!;
+          expectProblem(await choose(who, p.id, { onFailure }), 409, 'MISSION_NOT_OPEN');
+        }
+        for (const who of [owner, other, ops, viewer]) expectProblem(await choose(who, backerPledge, { onFailure }), 403, 'FORBIDDEN');
+        expectProblem(await choose(null, backerPledge, { onFailure }), 401, 'UNAUTHENTICATED');
+        for (const id of UNKNOWN_IDS) expectProblem(await choose(backer, id, { onFailure }), 404, 'NOT_FOUND');
+      }
+      for (const body of [{}, { onFailure: 'KEEP' }, { onFailure: 'donate' }, { onFailure: null }, { onFailure: 'DONATE', amount: 1 }])
+        expectProblem(await choose(backer, backerPledge, body), 400, 'VALIDATION_FAILED');
+    });
+  });
+});
+
 describe('random bodies', () => {
   it('never answer a 5xx on the money routes', async () => {
     const ids = [...Object.values(m), ...UNKNOWN_IDS.slice(0, 4)];
     const callers = [streamer, viewer, backer, other];
+    const pledgeIds = [
+      ...(await t.db.pools.funding.query<{ id: string }>('SELECT id FROM pledges ORDER BY id LIMIT 20')).rows.map((r) => r.id),
+      ...UNKNOWN_IDS.slice(0, 4),
+    ];
     const amount = fc.integer({ min: 1, max: 200_000 });
     const request = fc.oneof(
       fc.tuple(
@@ -864,6 +1083,27 @@ describe('random bodies', () => {
             fc.constantFrom('accept', 'reject', 'cancel').map((a) => `/api/v1/missions/${id}/${a}`),
           ),
         fc.oneof(fc.constant(undefined), anyValue),
+      ),
+      // Contract 1.1: disputes, progress, reviews and choices on failure.
+      fc.tuple(
+        fc.constant('POST'),
+        fc.constantFrom(...ids).map((id) => `/api/v1/missions/${id}/disputes`),
+        bodyFor({ reason: fc.string({ maxLength: 600 }) }),
+      ),
+      fc.tuple(
+        fc.constant('POST'),
+        fc.constantFrom(...ids).map((id) => `/api/v1/missions/${id}/progress`),
+        bodyFor({ units: fc.integer({ min: -5, max: 1_100 }) }),
+      ),
+      fc.tuple(
+        fc.constant('POST'),
+        fc.constantFrom(...ids).map((id) => `/api/v1/ops/missions/${id}/resolve`),
+        bodyFor({ outcome: fc.constantFrom('SUCCEEDED', 'FAILED', 'CANCELLED', 'EXPIRED') }),
+      ),
+      fc.tuple(
+        fc.constant('PATCH'),
+        fc.constantFrom(...pledgeIds).map((id) => `/api/v1/pledges/${id}`),
+        bodyFor({ onFailure: fc.constantFrom('REFUND', 'DONATE', 'KEEP') }),
       ),
       fc.tuple(
         fc.constant('POST'),

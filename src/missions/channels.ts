@@ -1,11 +1,18 @@
 import { isUniqueViolation, type Pool } from '../platform/db.ts';
 import { AppError } from '../platform/errors.ts';
+import { pageOf, parseCursor } from '../platform/ids.ts';
 
 export interface ChannelSettings {
   missionMinAmount: number;
   missionMaxAmount: number;
   acceptWindowSeconds: number;
   failureKeepBps: number;
+  /** Words masked with `*` in backers' messages (case-insensitive). */
+  blockedWords: string[];
+  /** How long backers may dispute a decision (0: no window, decisions are final at once). */
+  disputeWindowSeconds: number;
+  /** Disputed pledges reaching this share of the pledged total (basis points) send the mission to review. */
+  disputeThresholdBps: number;
 }
 
 export interface Channel {
@@ -23,9 +30,12 @@ export const DEFAULT_SETTINGS: ChannelSettings = {
   missionMaxAmount: 1_000_000,
   acceptWindowSeconds: 3600,
   failureKeepBps: 0,
+  blockedWords: [],
+  disputeWindowSeconds: 0,
+  disputeThresholdBps: 3000,
 };
 
-interface ChannelRow {
+export interface ChannelRow {
   handle: string;
   owner_id: string;
   display_name: string;
@@ -33,12 +43,17 @@ interface ChannelRow {
   mission_max_amount: number;
   accept_window_seconds: number;
   failure_keep_bps: number;
+  blocked_words: string[];
+  dispute_window_seconds: number;
+  dispute_threshold_bps: number;
   created_at: Date;
 }
 
-const COLUMNS = 'handle, owner_id, display_name, mission_min_amount, mission_max_amount, accept_window_seconds, failure_keep_bps, created_at';
+const COLUMNS =
+  'handle, owner_id, display_name, mission_min_amount, mission_max_amount, accept_window_seconds, failure_keep_bps, blocked_words, dispute_window_seconds, dispute_threshold_bps, created_at';
 
-const toChannel = (r: ChannelRow): Channel => ({
+/** A channel row as the API shows it. */
+export const toChannel = (r: ChannelRow): Channel => ({
   handle: r.handle,
   displayName: r.display_name,
   settings: {
@@ -46,6 +61,9 @@ const toChannel = (r: ChannelRow): Channel => ({
     missionMaxAmount: r.mission_max_amount,
     acceptWindowSeconds: r.accept_window_seconds,
     failureKeepBps: r.failure_keep_bps,
+    blockedWords: r.blocked_words,
+    disputeWindowSeconds: r.dispute_window_seconds,
+    disputeThresholdBps: r.dispute_threshold_bps,
   },
   createdAt: r.created_at.toISOString(),
 });
@@ -73,9 +91,11 @@ export class ChannelService {
     checkSettings(settings);
     try {
       const { rows } = await this.pool.query<ChannelRow>(
-        `INSERT INTO channels (handle, owner_id, display_name, mission_min_amount, mission_max_amount, accept_window_seconds, failure_keep_bps)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
-        [input.handle, ownerId, input.displayName, settings.missionMinAmount, settings.missionMaxAmount, settings.acceptWindowSeconds, settings.failureKeepBps],
+        `INSERT INTO channels (handle, owner_id, display_name, mission_min_amount, mission_max_amount, accept_window_seconds, failure_keep_bps,
+                               blocked_words, dispute_window_seconds, dispute_threshold_bps)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${COLUMNS}`,
+        [input.handle, ownerId, input.displayName, settings.missionMinAmount, settings.missionMaxAmount, settings.acceptWindowSeconds, settings.failureKeepBps,
+          settings.blockedWords, settings.disputeWindowSeconds, settings.disputeThresholdBps],
       );
       this.owners.set(ownerId, input.handle);
       this.nonOwners.delete(ownerId);
@@ -106,11 +126,50 @@ export class ChannelService {
     const settings = { ...toChannel(current).settings, ...patch.settings };
     checkSettings(settings);
     const { rows } = await this.pool.query<ChannelRow>(
-      `UPDATE channels SET display_name = $2, mission_min_amount = $3, mission_max_amount = $4, accept_window_seconds = $5, failure_keep_bps = $6
+      `UPDATE channels SET display_name = $2, mission_min_amount = $3, mission_max_amount = $4, accept_window_seconds = $5, failure_keep_bps = $6,
+                          blocked_words = $7, dispute_window_seconds = $8, dispute_threshold_bps = $9
         WHERE handle = $1 RETURNING ${COLUMNS}`,
-      [handle, patch.displayName ?? current.display_name, settings.missionMinAmount, settings.missionMaxAmount, settings.acceptWindowSeconds, settings.failureKeepBps],
+      [handle, patch.displayName ?? current.display_name, settings.missionMinAmount, settings.missionMaxAmount, settings.acceptWindowSeconds, settings.failureKeepBps,
+        settings.blockedWords, settings.disputeWindowSeconds, settings.disputeThresholdBps],
     );
     return toChannel(rows[0]!);
+  }
+
+  /** The owner blocks a user: their proposals, pledges and bets on this channel are refused (403 BLOCKED_BY_CHANNEL). */
+  async block(ownerId: string, handle: string, userId: string): Promise<void> {
+    await this.owned(ownerId, handle);
+    if (userId === ownerId) throw new AppError('VALIDATION_FAILED', 'You cannot block yourself', { errors: [{ path: 'userId', message: 'is you' }] });
+    await this.pool.query('INSERT INTO channel_blocks (channel, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [handle, userId]);
+  }
+
+  async unblock(ownerId: string, handle: string, userId: string | null): Promise<void> {
+    await this.owned(ownerId, handle);
+    if (userId) await this.pool.query('DELETE FROM channel_blocks WHERE channel = $1 AND user_id = $2', [handle, userId]);
+  }
+
+  /** The channel's blocked users, newest first. */
+  async blocks(ownerId: string, handle: string, limit: number, cursor?: string): Promise<{ items: { userId: string; createdAt: string }[]; nextCursor: string | null }> {
+    await this.owned(ownerId, handle);
+    const after = parseCursor(cursor);
+    const { rows } = await this.pool.query<{ user_id: string; created_at: Date; at_text: string }>(
+      `SELECT user_id, created_at, created_at::text AS at_text FROM channel_blocks
+        WHERE channel = $1 AND ($2::timestamptz IS NULL OR (created_at, user_id) < ($2::timestamptz, $3::uuid))
+        ORDER BY created_at DESC, user_id DESC LIMIT $4`,
+      [handle, after?.createdAt ?? null, after?.id ?? null, limit + 1],
+    );
+    return pageOf(rows.map((r) => ({ ...r, id: r.user_id })), limit, (r) => ({ userId: r.user_id, createdAt: r.created_at.toISOString() }));
+  }
+
+  /** True when the channel blocked the user (proposals and bets ask; pledges check in their statement). */
+  async isBlocked(handle: string, userId: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query('SELECT 1 FROM channel_blocks WHERE channel = $1 AND user_id = $2', [handle, userId]);
+    return Boolean(rowCount);
+  }
+
+  private async owned(userId: string, handle: string): Promise<ChannelRow> {
+    const row = await this.row(handle);
+    if (row.owner_id !== userId) throw new AppError('FORBIDDEN', 'Only the channel owner can do this');
+    return row;
   }
 
   /**

@@ -45,7 +45,7 @@ describe('money flow', () => {
     const acc = await api.call('POST', `/api/v1/missions/${mission.id}/accept`, streamer);
     expect(acc.status).toBe(200);
     expect(acc.body.mission.state).toBe('ACTIVE');
-    expect((await api.call('GET', '/api/v1/streamer/earnings', streamer)).body).toEqual({ settled: 0, pending: 15_000, currency: 'KRW' });
+    expect((await api.call('GET', '/api/v1/streamer/earnings', streamer)).body).toEqual({ settled: 0, pending: 15_000, withdrawable: 0, withdrawn: 0, inFlight: 0, currency: 'KRW' });
 
     const dec = await api.call('POST', `/api/v1/missions/${mission.id}/decision`, streamer, { outcome: 'SUCCEEDED' });
     expect(dec.status).toBe(200);
@@ -58,7 +58,7 @@ describe('money flow', () => {
     expect(await api.wallet(viewer)).toMatchObject({ available: 90_000, held: 0 });
     expect(await api.wallet(backer)).toMatchObject({ available: 95_000, held: 0 });
     // fee = floor(15000 × 500 / 10000) = 750
-    expect((await api.call('GET', '/api/v1/streamer/earnings', streamer)).body).toEqual({ settled: 14_250, pending: 0, currency: 'KRW' });
+    expect((await api.call('GET', '/api/v1/streamer/earnings', streamer)).body).toEqual({ settled: 14_250, pending: 0, withdrawable: 14_250, withdrawn: 0, inFlight: 0, currency: 'KRW' });
 
     const mailbox = path.join(t.dataDir, 'mailbox');
     const files = await eventually(async () => {

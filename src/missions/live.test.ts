@@ -267,6 +267,48 @@ describe('live events', () => {
     await eventually(async () => (await metric('missionlink_sse_clients')) === baseline || undefined, 5_000);
   });
 
+  it('frames every event as a chunk of an HTTP/1.1 stream, and sends an HTTP/1.0 client the bare stream', async () => {
+    const id = await propose();
+    const { port } = t.ml.http.server.address() as AddressInfo;
+    /** The raw bytes a socket client gets until `until` appears in them. */
+    const raw = (version: string, until: RegExp) =>
+      new Promise<{ text: string; close: () => void }>((resolve, reject) => {
+        let text = '';
+        const sock = net.connect(port, '127.0.0.1', () => sock.write(`GET /api/v1/missions/${id}/events HTTP/${version}\r\nHost: x\r\n\r\n`));
+        sock.setEncoding('latin1');
+        sock.on('data', (d: string) => {
+          text += d;
+          if (until.test(text)) resolve({ text, close: () => sock.destroy() });
+        });
+        sock.on('error', reject);
+      });
+    const chunked = raw('1.1', /"amount":7[^\n]*\n\n\r\n/);
+    const bare = raw('1.0', /"amount":7[^\n]*\n\n/);
+    await eventually(async () => (await metric('missionlink_sse_clients')) >= 2 || undefined);
+    await pledge(b, id, 7);
+    for (const [got, isChunked] of [[await chunked, true], [await bare, false]] as const) {
+      got.close();
+      const [head, body] = [got.text.slice(0, got.text.indexOf('\r\n\r\n')), got.text.slice(got.text.indexOf('\r\n\r\n') + 4)];
+      expect(/transfer-encoding: chunked/i.test(head)).toBe(isChunked);
+      let stream = body;
+      if (isChunked) {
+        // Every chunk's size line matches its bytes exactly, and ends in CRLF.
+        stream = '';
+        for (let rest = body; rest.length > 0; ) {
+          const eol = rest.indexOf('\r\n');
+          const size = parseInt(rest.slice(0, eol), 16);
+          expect(Number.isInteger(size) && size > 0).toBe(true);
+          stream += rest.slice(eol + 2, eol + 2 + size);
+          expect(rest.slice(eol + 2 + size, eol + 4 + size)).toBe('\r\n');
+          rest = rest.slice(eol + 4 + size);
+        }
+      }
+      // Nothing but whole events and comments, the pledge among them.
+      expect(stream).toMatch(/^retry: 2000\n\n(?:(?::[^\n]*|id: \d+\nevent: [a-z_]+\ndata: \{[^\n]*\})\n\n)*$/);
+      expect(stream).toMatch(/id: \d+\nevent: pledge\ndata: \{[^\n]*"amount":7[^\n]*\}\n\n$/);
+    }
+  });
+
   it('drops a client that stops reading, without stalling the others', async () => {
     const id = await propose();
     const fast = await sse(`/api/v1/missions/${id}/events`);

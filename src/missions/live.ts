@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import net from 'node:net';
+import net, { type Socket } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import client from 'prom-client';
 import type { Bus, BusEvent } from '../platform/bus.ts';
@@ -9,7 +9,7 @@ import type { Logger } from '../platform/log.ts';
 import { PollingLoop } from '../platform/loop.ts';
 import { missionTotalsOf } from './queries.ts';
 
-export type LiveType = 'pledge' | 'state' | 'prediction';
+export type LiveType = 'pledge' | 'state' | 'prediction' | 'progress' | 'moderation';
 
 interface LiveRow {
   seq: number;
@@ -17,11 +17,29 @@ interface LiveRow {
   channel: string;
   type: LiveType;
   data: Record<string, unknown>;
-  /** The event as written to clients, formatted once for all of them. */
-  text?: string;
+  /** The event as written to clients, formatted and encoded once for all of them. */
+  bytes?: Buffer;
+  /** The same as one chunk of a chunked response (chunkOf), made once too. */
+  chunk?: Buffer;
 }
 
-const TOPICS = ['mission.proposed', 'mission.accepted', 'mission.decided', 'mission.expired', 'mission.settled', 'pledge.held', 'prediction.bet', 'prediction.resolved'];
+/**
+ * Bytes as one chunk of a chunked HTTP/1.1 body: what ServerResponse.write
+ * would send, made once per event for every client instead of once per
+ * client (a write through the response corks the socket, writes the size
+ * line, the data and the CRLF, and uncorks on the next tick: most of a
+ * fan-out's time at ten thousand clients).
+ */
+function chunkOf(bytes: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`${bytes.length.toString(16)}\r\n`, 'latin1'), bytes, CRLF]);
+}
+const CRLF = Buffer.from('\r\n', 'latin1');
+
+const TOPICS = [
+  'mission.proposed', 'mission.accepted', 'mission.progress', 'mission.confirming', 'mission.disputed', 'mission.in_review', 'mission.decided',
+  'mission.expired', 'mission.settled', 'pledge.held', 'pledge.voided', 'pledge.message_hidden', 'prediction.bet', 'prediction.locked',
+  'prediction.resolved',
+];
 // Serialises appends to live_events so seq order is commit order.
 const LIVE_LOCK = 72_201;
 /**
@@ -68,6 +86,10 @@ export function clientKey(address: string): string {
 
 interface Subscriber {
   res: ServerResponse;
+  /** The response's socket, which events are written to directly (see chunkOf). */
+  socket: Socket;
+  /** Whether the response is chunked (HTTP/1.1); an HTTP/1.0 one ends with its connection. */
+  chunked: boolean;
   lastSeq: number;
   /** Events that arrived while the backlog was being replayed. */
   queued: LiveRow[] | null;
@@ -89,6 +111,15 @@ interface LivePayload {
   amount?: number;
   backerName?: string;
   state?: string;
+  unitAmount?: number | null;
+  message?: string | null;
+  units?: number;
+  maxUnits?: number;
+  label?: string;
+  /** Dispute windows (mission.confirming, mission.disputed, mission.in_review). */
+  proposedOutcome?: string;
+  disputeEndsAt?: string;
+  disputedAmount?: number;
 }
 
 /**
@@ -98,21 +129,35 @@ interface LivePayload {
  */
 async function liveEventsOf(c: Queryable, events: BusEvent[], poolsOfMany: PredictionPools): Promise<(LiveRow & { eventId: string })[]> {
   const ids = (pick: (e: BusEvent) => boolean) => [...new Set(events.filter(pick).map((e) => (e.payload as unknown as LivePayload).missionId))];
-  const isPledge = (e: BusEvent) => e.topic === 'pledge.held';
+  // A voided pledge (voids.ts) is a `pledge` event too, with `voided: true` and the lower totals.
+  const isPledge = (e: BusEvent) => e.topic === 'pledge.held' || e.topic === 'pledge.voided';
   const isPrediction = (e: BusEvent) => e.topic.startsWith('prediction.');
-  const isState = (e: BusEvent) => !isPledge(e) && !isPrediction(e);
-  const [totals, pools, times] = await Promise.all([
-    missionTotalsOf(c, ids(isPledge)),
-    poolsOfMany(c, ids(isPrediction)),
-    missionTimesOf(c, ids(isState)),
-  ]);
+  const isProgress = (e: BusEvent) => e.topic === 'mission.progress';
+  const isModeration = (e: BusEvent) => e.topic === 'pledge.message_hidden';
+  const isState = (e: BusEvent) => !isPledge(e) && !isPrediction(e) && !isProgress(e) && !isModeration(e);
+  // One after another: `c` is one connection (a transaction), which runs one query at a time anyway.
+  const totals = await missionTotalsOf(c, ids(isPledge));
+  const pools = await poolsOfMany(c, ids(isPrediction));
+  const times = await missionTimesOf(c, ids(isState));
   const out: (LiveRow & { eventId: string })[] = [];
   for (const e of events) {
     const p = e.payload as unknown as LivePayload;
     const row = { eventId: e.id, seq: 0, mission_id: p.missionId, channel: p.channel };
     if (isPledge(e)) {
       const t = totals.get(p.missionId) ?? { pledgedAmount: 0, backerCount: 0 };
-      out.push({ ...row, type: 'pledge', data: { missionId: p.missionId, pledgeId: p.pledgeId, amount: p.amount, backerName: p.backerName, ...t } });
+      if (e.topic === 'pledge.voided') out.push({ ...row, type: 'pledge', data: { missionId: p.missionId, pledgeId: p.pledgeId, amount: p.amount, voided: true, ...t } });
+      else {
+        out.push({
+          ...row,
+          type: 'pledge',
+          data: { missionId: p.missionId, pledgeId: p.pledgeId, amount: p.unitAmount ?? p.amount, backerName: p.backerName, message: p.message ?? null, ...t },
+        });
+      }
+    } else if (isModeration(e)) {
+      out.push({ ...row, type: 'moderation', data: { missionId: p.missionId, pledgeId: p.pledgeId, messageHidden: true } });
+    } else if (isProgress(e)) {
+      // The event carries the whole fact: the unit and the count reported.
+      out.push({ ...row, type: 'progress', data: { missionId: p.missionId, units: p.units, maxUnits: p.maxUnits, label: p.label } });
     } else if (isPrediction(e)) {
       const pool = pools.get(p.missionId) ?? { SUCCEEDED: 0, FAILED: 0 };
       out.push({ ...row, type: 'prediction', data: { missionId: p.missionId, pools: pool, ...(p.state ? { state: p.state } : {}) } });
@@ -126,6 +171,9 @@ async function liveEventsOf(c: Queryable, events: BusEvent[], poolsOfMany: Predi
           missionId: p.missionId,
           state: p.state,
           deadline: m.deadline?.toISOString() ?? null,
+          ...(p.proposedOutcome !== undefined ? { proposedOutcome: p.proposedOutcome } : {}),
+          ...(p.disputeEndsAt !== undefined ? { disputeEndsAt: p.disputeEndsAt } : {}),
+          ...(p.disputedAmount !== undefined ? { disputedAmount: p.disputedAmount } : {}),
           ...(e.topic === 'mission.settled' ? { settled: true, settledAt: m.settled_at?.toISOString() ?? null } : {}),
         },
       });
@@ -305,13 +353,14 @@ export class LiveHub {
   private send(sub: Subscriber, row: LiveRow): void {
     if (row.seq <= sub.lastSeq) return;
     sub.lastSeq = row.seq;
-    row.text ??= `id: ${row.seq}\nevent: ${row.type}\ndata: ${JSON.stringify(row.data)}\n\n`;
-    this.write(sub, row.text);
+    row.bytes ??= Buffer.from(`id: ${row.seq}\nevent: ${row.type}\ndata: ${JSON.stringify(row.data)}\n\n`);
+    this.write(sub, sub.chunked ? (row.chunk ??= chunkOf(row.bytes)) : row.bytes);
   }
 
-  private write(sub: Subscriber, text: string): void {
-    if (sub.res.destroyed) return;
-    const unsent = sub.res.writableLength;
+  /** Writes `data` (framed for the response already) unless the client is too far behind; drops it then. */
+  private write(sub: Subscriber, data: Buffer): void {
+    if (sub.socket.destroyed) return;
+    const unsent = sub.socket.writableLength;
     // (A client still replaying its backlog is paced by drained() instead.)
     const stalled = sub.queued === null && sub.round !== this.round && unsent > MAX_BUFFERED_BYTES;
     if (stalled || unsent > HARD_MAX_BUFFERED_BYTES) {
@@ -320,7 +369,7 @@ export class LiveHub {
       return;
     }
     sub.round = this.round;
-    sub.res.write(text);
+    sub.socket.write(data);
   }
 
   /**
@@ -328,13 +377,13 @@ export class LiveHub {
    * live limit. One that does not within REPLAY_DRAIN_MS is dropped.
    */
   private async drained(sub: Subscriber): Promise<boolean> {
-    const { res } = sub;
-    if (res.destroyed) return false;
-    if (res.writableLength <= MAX_BUFFERED_BYTES) return true;
+    const { res, socket } = sub;
+    if (socket.destroyed) return false;
+    if (socket.writableLength <= MAX_BUFFERED_BYTES) return true;
     const ok = await new Promise<boolean>((resolve) => {
       const done = (value: boolean) => {
         clearTimeout(timer);
-        res.off('drain', onDrain);
+        socket.off('drain', onDrain);
         res.off('close', onClose);
         resolve(value);
       };
@@ -342,7 +391,7 @@ export class LiveHub {
       const onClose = () => done(false);
       const timer = setTimeout(() => done(false), REPLAY_DRAIN_MS);
       timer.unref();
-      res.on('drain', onDrain);
+      socket.on('drain', onDrain);
       res.on('close', onClose);
     });
     if (!ok && !res.destroyed) {
@@ -354,7 +403,9 @@ export class LiveHub {
 
   private broadcastComment(text: string): void {
     this.round++;
-    for (const set of [...this.byMission.values(), ...this.byChannel.values()]) for (const sub of set) this.write(sub, `: ${text}\n\n`);
+    const bytes = Buffer.from(`: ${text}\n\n`);
+    const chunk = chunkOf(bytes);
+    for (const set of [...this.byMission.values(), ...this.byChannel.values()]) for (const sub of set) this.write(sub, sub.chunked ? chunk : bytes);
   }
 
   /**
@@ -407,14 +458,18 @@ export class LiveHub {
     }
     const index = 'missionId' in scope ? this.byMission : this.byChannel;
     const key = 'missionId' in scope ? scope.missionId : scope.channel;
-    const sub: Subscriber = { res, lastSeq: lastEventId ?? this.lastSeq, queued: lastEventId !== null ? [] : null, round: this.round };
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
+    // The head and the first chunk go through the response (which frames
+    // it); every later write goes to the socket, framed by chunkOf, in order
+    // behind them. stop() ends the response, which writes the last chunk.
     res.write('retry: 2000\n\n');
+    const chunked = (res as ServerResponse & { chunkedEncoding?: boolean }).chunkedEncoding === true;
+    const sub: Subscriber = { res, socket: res.socket, chunked, lastSeq: lastEventId ?? this.lastSeq, queued: lastEventId !== null ? [] : null, round: this.round };
     let set = index.get(key);
     if (!set) index.set(key, (set = new Set()));
     set.add(sub);

@@ -5,16 +5,62 @@
 import { balancesOf, ensureAccount } from '../ledger/index.ts';
 import type { Pool, Queryable } from '../platform/db.ts';
 import { AppError } from '../platform/errors.ts';
-import { decodeCursor, encodeCursor } from '../platform/ids.ts';
+import { pageOf, parseCursor } from '../platform/ids.ts';
 import type { ChannelService } from './channels.ts';
 import { iso, toMission, type Mission, type MissionState, type Pledge } from './model.ts';
 
-const MISSION_WITH_TOTALS = `
-  SELECT m.*, m.created_at::text AS at_text, t.pledged_amount, t.backer_count
+/**
+ * A mission with its totals, and its proposal's face: the proposer's display
+ * name and message (the creator's first pledge; a hidden message reads null).
+ * That pledge is the mission's oldest, the first row of pledges_mission_idx
+ * read backwards: one index probe per mission.
+ */
+export const MISSION_WITH_TOTALS = `
+  SELECT m.*, m.created_at::text AS at_text, t.pledged_amount, t.backer_count, d.disputed_amount,
+         f.backer_name AS proposer_name, f.message AS proposal_message
     FROM missions m
     LEFT JOIN LATERAL (
+      SELECT backer_name, CASE WHEN message_hidden THEN NULL ELSE message END AS message
+        FROM pledges WHERE mission_id = m.id AND backer_id = m.created_by
+       ORDER BY created_at, id LIMIT 1) f ON true
+    LEFT JOIN LATERAL (
       SELECT sum(amount)::bigint AS pledged_amount, sum(backers)::bigint AS backer_count
-        FROM mission_totals WHERE mission_id = m.id) t ON true`;
+        FROM mission_totals WHERE mission_id = m.id) t ON true
+    LEFT JOIN LATERAL (
+      SELECT sum(amount)::bigint AS disputed_amount FROM mission_disputes WHERE mission_id = m.id AND m.dispute_ends_at IS NOT NULL) d ON true`;
+
+/** A pledge as the API shows it: its amount per unit on a per-unit mission, its message unless hidden. */
+const PLEDGE_COLUMNS = `id, mission_id, coalesce(unit_amount, amount) AS amount, status, on_failure,
+  CASE WHEN message_hidden THEN NULL ELSE message END AS message, backer_name, created_at`;
+
+interface PledgeRow {
+  id: string;
+  mission_id: string;
+  amount: number;
+  status: Pledge['status'];
+  on_failure: Pledge['onFailure'];
+  message: string | null;
+  backer_name: string;
+  created_at: Date;
+}
+
+const toPledge = (r: PledgeRow): Pledge => ({
+  id: r.id,
+  missionId: r.mission_id,
+  amount: Number(r.amount),
+  status: r.status,
+  onFailure: r.on_failure,
+  message: r.message,
+  backerName: r.backer_name,
+  createdAt: r.created_at.toISOString(),
+});
+
+/** One pledge as the API shows it. */
+export async function loadPledge(c: Queryable, id: string): Promise<Pledge> {
+  const { rows } = await c.query<PledgeRow>(`SELECT ${PLEDGE_COLUMNS} FROM pledges WHERE id = $1`, [id]);
+  if (!rows[0]) throw new AppError('NOT_FOUND', 'No such pledge');
+  return toPledge(rows[0]);
+}
 
 /** Pledged total and backer count of a mission, summed over its slots (see missionTotalsOf). */
 export interface MissionTotals {
@@ -60,17 +106,19 @@ export class MissionQueries {
     return loadMission(this.pool, id);
   }
 
-  async list(handle: string, state: MissionState | undefined, limit: number, cursor?: string): Promise<{ items: Mission[]; nextCursor: string | null }> {
+  /** A channel's missions, newest first; `ended` keeps only those that ended (any terminal state). */
+  async list(handle: string, state: MissionState | undefined, limit: number, cursor?: string, ended = false): Promise<{ items: Mission[]; nextCursor: string | null }> {
     await this.deps.channels.row(handle);
     const after = parseCursor(cursor);
     const { rows } = await this.pool.query(
       `${MISSION_WITH_TOTALS}
         WHERE m.channel = $1 AND ($2::text IS NULL OR m.state = $2)
           AND ($3::timestamptz IS NULL OR (m.created_at, m.id) < ($3::timestamptz, $4::uuid))
+          AND (NOT $6::boolean OR m.state NOT IN ('PROPOSED', 'ACTIVE'))
         ORDER BY m.created_at DESC, m.id DESC LIMIT $5`,
-      [handle, state ?? null, after?.createdAt ?? null, after?.id ?? null, limit + 1],
+      [handle, state ?? null, after?.createdAt ?? null, after?.id ?? null, limit + 1, ended],
     );
-    return paginate(rows, limit, toMission);
+    return pageOf(rows, limit, toMission);
   }
 
   async pledges(missionId: string, limit: number, cursor?: string): Promise<{ items: Pledge[]; nextCursor: string | null }> {
@@ -78,36 +126,30 @@ export class MissionQueries {
     if (!exists.rowCount) throw new AppError('NOT_FOUND', 'No such mission');
     const after = parseCursor(cursor);
     const { rows } = await this.pool.query(
-      `SELECT id, mission_id, amount, status, backer_name, created_at, created_at::text AS at_text FROM pledges
+      `SELECT ${PLEDGE_COLUMNS}, created_at::text AS at_text FROM pledges
         WHERE mission_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))
         ORDER BY created_at DESC, id DESC LIMIT $4`,
       [missionId, after?.createdAt ?? null, after?.id ?? null, limit + 1],
     );
-    return paginate(rows, limit, (r) => ({
-      id: r.id,
-      missionId: r.mission_id,
-      amount: Number(r.amount),
-      status: r.status,
-      backerName: r.backer_name,
-      createdAt: r.created_at.toISOString(),
-    }));
+    return pageOf(rows, limit, toPledge);
   }
 
   /** The caller's pledges with their missions' outcomes, newest first. */
   async myPledges(userId: string, limit: number, cursor?: string) {
     const after = parseCursor(cursor);
     const { rows } = await this.pool.query(
-      `SELECT p.id, p.amount, p.status, p.captured_amount, p.refunded_amount, p.created_at, p.created_at::text AS at_text,
+      `SELECT p.id, p.amount, p.status, p.on_failure, p.captured_amount, p.refunded_amount, p.created_at, p.created_at::text AS at_text,
               m.id AS mission_id, m.title, m.channel, m.state, m.settled_at, m.created_by
          FROM pledges p JOIN missions m ON m.id = p.mission_id
         WHERE p.backer_id = $1 AND ($2::timestamptz IS NULL OR (p.created_at, p.id) < ($2::timestamptz, $3::uuid))
         ORDER BY p.created_at DESC, p.id DESC LIMIT $4`,
       [userId, after?.createdAt ?? null, after?.id ?? null, limit + 1],
     );
-    return paginate(rows, limit, (r) => ({
+    return pageOf(rows, limit, (r) => ({
       pledgeId: r.id as string,
       amount: Number(r.amount),
       status: r.status as Pledge['status'],
+      onFailure: r.on_failure as Pledge['onFailure'],
       capturedAmount: Number(r.captured_amount),
       refundedAmount: Number(r.refunded_amount),
       createdAt: (r.created_at as Date).toISOString(),
@@ -130,7 +172,7 @@ export class MissionQueries {
         GROUP BY m.id ORDER BY m.settled_at DESC, m.id DESC LIMIT $4`,
       [handle, after?.createdAt ?? null, after?.id ?? null, limit + 1],
     );
-    return paginate(rows, limit, (r) => ({
+    return pageOf(rows, limit, (r) => ({
       missionId: r.id as string,
       title: r.title as string,
       amount: Number(r.amount),
@@ -139,30 +181,23 @@ export class MissionQueries {
     }));
   }
 
-  /** What a streamer has earned, and what is held for their active missions. */
-  async earnings(userId: string): Promise<{ settled: number; pending: number; currency: 'KRW' }> {
+  /**
+   * What a streamer has earned, what is held for their active missions, and
+   * (contract 1.1) what of the earnings was withdrawn, is being withdrawn
+   * (held two-phase: the earnings account's pending debits) and can be:
+   * withdrawable = settled − withdrawn − inFlight.
+   */
+  async earnings(userId: string): Promise<{ settled: number; pending: number; withdrawable: number; withdrawn: number; inFlight: number; currency: 'KRW' }> {
     const handle = await this.deps.channels.ownedChannel(userId);
     if (!handle) throw new AppError('FORBIDDEN', 'Only streamers have earnings; create a channel first');
     const account = await ensureAccount(this.pool, 'KRW', 'streamer_earnings', userId);
     const b = await balancesOf(this.pool, account.id);
     const { rows } = await this.pool.query<{ pending: number }>(
       `SELECT coalesce(sum(p.amount), 0)::bigint AS pending FROM pledges p JOIN missions m ON m.id = p.mission_id
-        WHERE m.channel = $1 AND m.state = 'ACTIVE' AND p.status = 'HELD'`,
+        WHERE m.channel = $1 AND m.state IN ('ACTIVE', 'CONFIRMING', 'IN_REVIEW') AND p.status = 'HELD'`,
       [handle],
     );
-    return { settled: b.creditsPosted, pending: Number(rows[0]!.pending), currency: 'KRW' };
+    const withdrawable = b.creditsPosted - b.debitsPosted - b.debitsPending;
+    return { settled: b.creditsPosted, pending: Number(rows[0]!.pending), withdrawable, withdrawn: b.debitsPosted, inFlight: b.debitsPending, currency: 'KRW' };
   }
-}
-
-function parseCursor(cursor: string | undefined) {
-  if (!cursor) return null;
-  const c = decodeCursor(cursor);
-  if (!c) throw new AppError('VALIDATION_FAILED', 'The cursor is invalid', { errors: [{ path: 'cursor', message: 'invalid cursor' }] });
-  return c;
-}
-
-function paginate<R extends { id: string; at_text: string }, T>(rows: R[], limit: number, map: (r: R) => T) {
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  return { items: page.map(map), nextCursor: rows.length > limit && last ? encodeCursor(last.at_text, last.id) : null };
 }

@@ -1,3 +1,3 @@
 export { Notifier, mailCounts, type AddressBook, type NotifierHooks } from './worker.ts';
 export { SmtpMailer, MailboxMailer, PermanentMailError, type Mailer, type Mail } from './mailer.ts';
-export { resultMail, verificationMail } from './templates.ts';
+export { resultMail, verificationMail, webhookDisabledMail } from './templates.ts';

@@ -5,9 +5,13 @@ import type { Logger } from '../platform/log.ts';
 import { PollingLoop } from '../platform/loop.ts';
 import { consumeOnce } from '../platform/outbox.ts';
 import { EMAIL_VERIFICATION_REQUESTED, VERIFICATION_TTL_HOURS, type VerificationMail } from '../identity/index.ts';
-import { backerTotals, missionHeadlines } from '../missions/index.ts';
+import { backerTotals, missionHeadlines, type MissionHeadline } from '../missions/index.ts';
+import { disabledWebhook, WEBHOOK_DISABLED, type WebhookDisabled } from '../webhooks/index.ts';
+import { REFUND_COMPLETED, refundNotice, REVERSED, reversalNotice } from '../wallet/index.ts';
 import { PermanentMailError, type Mailer } from './mailer.ts';
-import { resultMail, verificationMail } from './templates.ts';
+import { refundMail, resultMail, reversalMail, verificationMail, webhookDisabledMail } from './templates.ts';
+
+/** The wallet's events that mail the backer (src/wallet: refunds.ts, reversals.ts). */
 
 /**
  * Where the notifier learns what only the identity service knows (its
@@ -49,10 +53,14 @@ const MAX_BACKOFF_SECONDS = 300;
  */
 const CLAIM_SECONDS = 15;
 
-/** The two queues: result mails, and mails about an account (verification links). */
+/** The two queues: result mails, and mails about an account (verification links, disabled webhooks, refunds, reversals). */
 type MailTable = 'notifications' | 'account_mails';
 
-type ResultRow = { id: string; user_id: string; outcome: string; pledged: number; captured: number; refunded: number; title: string; channel: string; attempts: number; old: boolean };
+type ResultRow = {
+  id: string; user_id: string; outcome: string; pledged: number; captured: number; refunded: number; donated: number; attempts: number; old: boolean;
+  /** What the mail names of its mission (missionHeadlines). */
+  headline: MissionHeadline;
+};
 type AccountRow = { id: string; kind: string; user_id: string; ref: string; attempts: number; old: boolean };
 
 /** Mails (result and account mails alike) by status, for the ops page. */
@@ -71,8 +79,10 @@ export async function mailCounts(c: Queryable): Promise<{ pending: number; sent:
 
 /**
  * Result mails: one row per backer per outcome, created exactly once from the
- * `mission.settled` event; account mails: one row per verification, created
- * exactly once from its `user.email_verification_requested` event. Both are
+ * `mission.settled` event; account mails: one row per verification, disabled
+ * webhook, completed refund and provider reversal, created exactly once from
+ * its event (`user.email_verification_requested`, `webhook.disabled`,
+ * `wallet.refund_completed`, `wallet.reversed`). Both are
  * then sent with retries and backoff. One bad address never blocks the others.
  */
 export class Notifier {
@@ -103,11 +113,11 @@ export class Notifier {
         const backers = await backerTotals(c, missionId);
         // UNIQUE (mission_id, user_id, outcome): one mail per backer per outcome.
         await c.query(
-          `INSERT INTO notifications (id, mission_id, user_id, outcome, pledged, captured, refunded, status)
-           SELECT gen_random_uuid(), $1, b.user_id, $2, b.pledged, b.captured, b.refunded, 'pending'
-             FROM unnest($3::uuid[], $4::bigint[], $5::bigint[], $6::bigint[]) AS b(user_id, pledged, captured, refunded)
+          `INSERT INTO notifications (id, mission_id, user_id, outcome, pledged, captured, refunded, donated, status)
+           SELECT gen_random_uuid(), $1, b.user_id, $2, b.pledged, b.captured, b.refunded, b.donated, 'pending'
+             FROM unnest($3::uuid[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[]) AS b(user_id, pledged, captured, refunded, donated)
            ON CONFLICT (mission_id, user_id, outcome) DO NOTHING`,
-          [missionId, state, backers.map((b) => b.backerId), backers.map((b) => b.pledged), backers.map((b) => b.captured), backers.map((b) => b.refunded)],
+          [missionId, state, backers.map((b) => b.backerId), backers.map((b) => b.pledged), backers.map((b) => b.captured), backers.map((b) => b.refunded), backers.map((b) => b.donated)],
         );
       });
       this.poke();
@@ -126,6 +136,35 @@ export class Notifier {
       });
       this.poke();
     });
+    this.deps.bus.subscribe('notifier', [WEBHOOK_DISABLED], async (event) => {
+      // The owner of a webhook endpoint disabled after failing for days.
+      const { ownerId, webhookId } = event.payload as unknown as WebhookDisabled;
+      await consumeOnce(this.deps.pool, 'notifier', event.id, async (c) => {
+        await c.query(
+          `INSERT INTO account_mails (id, kind, user_id, ref, status) VALUES (gen_random_uuid(), 'webhook_disabled', $1, $2, 'pending')
+           ON CONFLICT (kind, ref) DO NOTHING`,
+          [ownerId, webhookId],
+        );
+      });
+      this.poke();
+    });
+    // A backer's money going back out: a refund answered by the provider, a
+    // reversal the provider made. One mail per refund, per reversal.
+    const accountMail = (kind: 'refund_completed' | 'reversal', idOf: (payload: Record<string, unknown>) => unknown) =>
+      async (event: { id: string; payload: Record<string, unknown> }) => {
+        const userId = String(event.payload.userId);
+        const ref = String(idOf(event.payload));
+        await consumeOnce(this.deps.pool, 'notifier', event.id, async (c) => {
+          await c.query(
+            `INSERT INTO account_mails (id, kind, user_id, ref, status) VALUES (gen_random_uuid(), $1, $2, $3, 'pending')
+             ON CONFLICT (kind, ref) DO NOTHING`,
+            [kind, userId, ref],
+          );
+        });
+        this.poke();
+      };
+    this.deps.bus.subscribe('notifier', [REFUND_COMPLETED], accountMail('refund_completed', (p) => p.refundId));
+    this.deps.bus.subscribe('notifier', [REVERSED], accountMail('reversal', (p) => p.reversalId));
   }
 
   start(): void {
@@ -148,7 +187,7 @@ export class Notifier {
   }
 
   private async claimResults(batch: number): Promise<ResultRow[]> {
-    const { rows } = await this.deps.pool.query<Omit<ResultRow, 'title' | 'channel'> & { mission_id: string }>(
+    const { rows } = await this.deps.pool.query<Omit<ResultRow, 'headline'> & { mission_id: string }>(
       `UPDATE notifications n SET claimed_until = now() + make_interval(secs => $3)
         -- = ANY(ARRAY(…)), not IN (…): see the outbox relay's claim (src/platform/outbox.ts).
         WHERE n.id = ANY (ARRAY(
@@ -156,14 +195,15 @@ export class Notifier {
           SELECT id FROM notifications
            WHERE status = 'pending' AND next_attempt_at <= now() AND (claimed_until IS NULL OR claimed_until < now())
            ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED))
-        RETURNING n.id, n.mission_id, n.user_id, n.outcome, n.pledged, n.captured, n.refunded, n.attempts,
+        RETURNING n.id, n.mission_id, n.user_id, n.outcome, n.pledged, n.captured, n.refunded, n.donated, n.attempts,
                   n.created_at < now() - make_interval(hours => $2) AS old`,
       [batch, GIVE_UP_HOURS, CLAIM_SECONDS],
     );
     if (rows.length === 0) return [];
     // What each mail names of its mission, from the missions module.
     const headlines = await missionHeadlines(this.deps.pool, [...new Set(rows.map((n) => n.mission_id))]);
-    return rows.map(({ mission_id, ...n }) => ({ ...n, title: headlines.get(mission_id)?.title ?? '', channel: headlines.get(mission_id)?.channel ?? '' }));
+    const none: MissionHeadline = { title: '', channel: '', unit: null, proofUrl: null, note: null, disputedAmount: 0, reviewed: false };
+    return rows.map(({ mission_id, ...n }) => ({ ...n, headline: headlines.get(mission_id) ?? none }));
   }
 
   private async claimAccountMails(batch: number): Promise<AccountRow[]> {
@@ -206,7 +246,11 @@ export class Notifier {
     try {
       const to = await this.deps.addresses.addressOf(n.user_id);
       if (!to) throw new PermanentMailError('the user has no mail address');
-      const content = resultMail({ displayName: to.displayName, title: n.title, channel: n.channel, outcome: n.outcome, pledged: n.pledged, captured: n.captured, refunded: n.refunded });
+      const { title, channel, unit, proofUrl, note, disputedAmount, reviewed } = n.headline;
+      const content = resultMail({
+        displayName: to.displayName, title, channel, outcome: n.outcome, pledged: n.pledged, captured: n.captured, refunded: n.refunded,
+        donated: n.donated, unit, proofUrl, note, disputedAmount, reviewed,
+      });
       await this.send('notifications', n.id, { to: to.email, ...content });
     } catch (err) {
       await this.failed('notifications', n, err);
@@ -214,6 +258,8 @@ export class Notifier {
   }
 
   private async deliverAccountMail(m: AccountRow) {
+    if (m.kind === 'webhook_disabled') return this.deliverWebhookDisabled(m);
+    if (m.kind === 'refund_completed' || m.kind === 'reversal') return this.deliverMoneyMail(m);
     try {
       // Composed now, with a link recomputed by the identity service; null when
       // that verification was replaced, used or expired: a dead link is not sent.
@@ -228,6 +274,46 @@ export class Notifier {
       }
       const content = verificationMail({ displayName: mail.displayName, link: mail.link, validHours: VERIFICATION_TTL_HOURS });
       await this.send('account_mails', m.id, { to: mail.email, ...content });
+    } catch (err) {
+      await this.failed('account_mails', m, err);
+    }
+  }
+
+  /** Tells a channel owner that a webhook endpoint was disabled (dropped when it was deleted meanwhile). */
+  private async deliverWebhookDisabled(m: AccountRow) {
+    try {
+      const [hook, to] = await Promise.all([disabledWebhook(this.deps.pool, m.ref), this.deps.addresses.addressOf(m.user_id)]);
+      if (!hook) {
+        await this.deps.pool.query(
+          `UPDATE account_mails SET status = 'dropped', claimed_until = NULL, last_error = 'the webhook is no longer disabled' WHERE id = $1`,
+          [m.id],
+        );
+        this.sent.inc({ result: 'dropped' });
+        return;
+      }
+      if (!to) throw new PermanentMailError('the user has no mail address');
+      await this.send('account_mails', m.id, { to: to.email, ...webhookDisabledMail({ displayName: to.displayName, ...hook }) });
+    } catch (err) {
+      await this.failed('account_mails', m, err);
+    }
+  }
+
+  /** Tells a backer that a refund was answered, or that the provider reversed a payment (the wallet module says what happened). */
+  private async deliverMoneyMail(m: AccountRow) {
+    try {
+      const to = await this.deps.addresses.addressOf(m.user_id);
+      if (!to) throw new PermanentMailError('the user has no mail address');
+      let content: { subject: string; text: string; html: string };
+      if (m.kind === 'refund_completed') {
+        const r = await refundNotice(this.deps.pool, m.ref);
+        if (!r) throw new PermanentMailError(`no completed refund ${m.ref}`);
+        content = refundMail({ displayName: to.displayName, amount: r.amount, refunded: r.refunded, status: r.status });
+      } else {
+        const v = await reversalNotice(this.deps.pool, m.ref);
+        if (!v) throw new PermanentMailError(`no reversal ${m.ref}`);
+        content = reversalMail({ displayName: to.displayName, ...v });
+      }
+      await this.send('account_mails', m.id, { to: to.email, ...content });
     } catch (err) {
       await this.failed('account_mails', m, err);
     }

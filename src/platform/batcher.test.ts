@@ -54,6 +54,27 @@ describe('Batcher', () => {
     expect(await Promise.all(all)).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90]);
   });
 
+  it('starts a second batch beside the first once `overlapAt` items wait, not before', async () => {
+    const g = gated();
+    const b = new Batcher({ maxBatch: 4, slots: 2, overlapAt: 2, run: g.run });
+    const all = [1, 2].map((i) => b.submit(i));
+    // 1 starts alone; 2 alone is fewer than overlapAt: it waits.
+    expect(g.batches.map((x) => x.items)).toEqual([[1]]);
+    all.push(b.submit(3));
+    // 2 and 3 make overlapAt: they go beside 1.
+    expect(g.batches.map((x) => x.items)).toEqual([[1], [2, 3]]);
+    all.push(...[4, 5, 6].map((i) => b.submit(i)));
+    // Both slots are taken: 4–6 wait, whatever their number.
+    expect(b.waiting).toBe(3);
+    g.batches[1]!.finish();
+    await tick();
+    expect(g.batches.map((x) => x.items)).toEqual([[1], [2, 3], [4, 5, 6]]);
+    g.batches[0]!.finish();
+    g.batches[2]!.finish();
+    expect(await Promise.all(all)).toEqual([10, 20, 30, 40, 50, 60]);
+    expect(() => new Batcher({ maxBatch: 4, slots: 2, overlapAt: 5, run: g.run })).toThrow(RangeError);
+  });
+
   it('answers each item on its own, and fails a whole batch only when the batch itself fails', async () => {
     const g = gated();
     const b = new Batcher({ maxBatch: 8, slots: 1, run: g.run });

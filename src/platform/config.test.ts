@@ -21,7 +21,7 @@ describe('loadConfig', () => {
       PORT: 8080,
       HOST: '127.0.0.1',
       DATA_DIR: './.missionlink',
-      ROLES: ['api', 'settlement', 'notifier', 'sweeper'],
+      ROLES: ['api', 'settlement', 'notifier', 'sweeper', 'webhooks'],
       MAIL_FROM: 'MissionLink <no-reply@missionlink.local>',
       PLATFORM_FEE_BPS: 500,
       ADMIN_EMAILS: [],
@@ -29,6 +29,13 @@ describe('loadConfig', () => {
     });
     expect(c.dataDir).toBe(path.resolve('./.missionlink'));
     expect(usesEmbeddedDatabase(c)).toBe(true);
+  });
+
+  it('lets webhooks reach 127.0.0.1 only with WEBHOOK_ALLOW_LOOPBACK=1', () => {
+    expect(loadConfig({}).WEBHOOK_ALLOW_LOOPBACK).toBe(false);
+    expect(loadConfig({ WEBHOOK_ALLOW_LOOPBACK: '1' }).WEBHOOK_ALLOW_LOOPBACK).toBe(true);
+    expect(loadConfig({ WEBHOOK_ALLOW_LOOPBACK: '0' }).WEBHOOK_ALLOW_LOOPBACK).toBe(false);
+    expect(loadConfig({ ROLES: 'webhooks' }).ROLES).toEqual(['webhooks']);
   });
 
   it('treats empty variables as unset', () => {
@@ -67,7 +74,7 @@ describe('loadConfig', () => {
       dataDir: path.resolve('data/ml'),
     });
     expect(usesEmbeddedDatabase(c)).toBe(false);
-    expect(loadConfig({ ROLES: 'all,api' }).ROLES).toEqual(['api', 'settlement', 'notifier', 'sweeper']);
+    expect(loadConfig({ ROLES: 'all,api' }).ROLES).toEqual(['api', 'settlement', 'notifier', 'sweeper', 'webhooks']);
     expect(loadConfig({ PLATFORM_FEE_BPS: '10000', PORT: '0' })).toMatchObject({ PLATFORM_FEE_BPS: 10000, PORT: 0 });
   });
 
@@ -94,6 +101,8 @@ describe('loadConfig', () => {
     ['NATS_URL', 'http://nats:4222'],
     ['DATABASE_URL_IDENTITY', 'mysql://db/identity'],
     ['DATABASE_URL_FUNDING', 'not a url'],
+    ['WEBHOOK_ALLOW_LOOPBACK', 'yes'],
+    ['WEBHOOK_ALLOW_LOOPBACK', 'true'],
     ['IDENTITY_URL', 'not a url'],
     ['IDENTITY_URL', 'ftp://api.internal'],
     ['IDENTITY_URL', 'javascript:alert(1)'],

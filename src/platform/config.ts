@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 
 /** The parts a process can run; `all` expands to every one of them. */
-export const ROLE_NAMES = ['api', 'settlement', 'notifier', 'sweeper'] as const;
+export const ROLE_NAMES = ['api', 'settlement', 'notifier', 'sweeper', 'webhooks'] as const;
 export type Role = (typeof ROLE_NAMES)[number];
 
 /** A whole decimal number in [min, max]: no blanks, fractions, exponents or hex. */
@@ -42,7 +42,7 @@ const envSchema = z.object({
     .string()
     .refine((v) => /^(nats|tls):\/\//.test(v), 'must be a nats:// URL')
     .optional(),
-  ROLES: roles.default(['api', 'settlement', 'notifier', 'sweeper']),
+  ROLES: roles.default([...ROLE_NAMES]),
   SIGNING_KEYS: z.string().optional(),
   PAYMENT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   // Keys the security audit chain; every api process of a deployment must share it.
@@ -53,6 +53,11 @@ const envSchema = z.object({
     .optional(),
   MAIL_FROM: z.string().min(3).default('MissionLink <no-reply@missionlink.local>'),
   PLATFORM_FEE_BPS: integer(0, 10000).default(500),
+  // Streamer withdrawals: the smallest one, the fee on each, and above what
+  // amount one waits for an admin (WITHDRAWAL_FEE_KRW < WITHDRAWAL_MIN_KRW).
+  WITHDRAWAL_MIN_KRW: integer(1, 1_000_000_000).default(10_000),
+  WITHDRAWAL_FEE_KRW: integer(0, 1_000_000_000).default(0),
+  WITHDRAWAL_REVIEW_ABOVE_KRW: integer(0, 1_000_000_000_000).default(1_000_000),
   IDENTITY_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   ADMIN_EMAILS: emailList.default([]),
   MIN_WINDOW_SECONDS: integer(1, 604800).default(60),
@@ -70,6 +75,27 @@ const envSchema = z.object({
   PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   // Serve /metrics on this port only (the public PORT then answers 404 for it).
   METRICS_PORT: port.optional(),
+  // The payment provider: the built-in sandbox, or PortOne V2 (then all of PORTONE_* but the URL).
+  PAYMENT_PROVIDER: z.enum(['sandbox', 'portone']).default('sandbox'),
+  PORTONE_API_SECRET: z.string().trim().min(1).optional(),
+  PORTONE_STORE_ID: z.string().trim().min(1).optional(),
+  PORTONE_CHANNEL_KEY: z.string().trim().min(1).optional(),
+  // Standard Webhooks secret of PortOne's callbacks (`whsec_…`, base64).
+  PORTONE_WEBHOOK_SECRET: z
+    .string()
+    .trim()
+    .refine((v) => /^(whsec_)?[A-Za-z0-9+/]+={0,2}$/.test(v), 'must be a base64 webhook secret (whsec_…)')
+    .optional(),
+  // The payout provider of streamer withdrawals: the built-in sandbox, or PortOne's partner settlement
+  // (then PORTONE_API_SECRET and PORTONE_PLATFORM_CONTRACT_ID, the contract new partners get).
+  PAYOUT_PROVIDER: z.enum(['sandbox', 'portone']).default('sandbox'),
+  PORTONE_PLATFORM_CONTRACT_ID: z.string().trim().min(1).optional(),
+  PORTONE_API_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).default('https://api.portone.io'),
+  // `1` lets outbound webhooks go to http(s)://127.0.0.1:<port> (tests, demos); any other address stays refused.
+  WEBHOOK_ALLOW_LOOPBACK: z
+    .enum(['0', '1'], { error: 'must be 1 (or 0)' })
+    .transform((v) => v === '1')
+    .default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -99,6 +125,17 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   }
   if (parsed.data.SIGNING_KEYS !== undefined && !validSigningKeys(parsed.data.SIGNING_KEYS)) {
     throw new ConfigError(['SIGNING_KEYS: must be a non-empty JSON array of Ed25519 private JWKs, each with a distinct kid']);
+  }
+  if (parsed.data.WITHDRAWAL_FEE_KRW >= parsed.data.WITHDRAWAL_MIN_KRW) {
+    throw new ConfigError([`WITHDRAWAL_FEE_KRW: must be less than WITHDRAWAL_MIN_KRW (${parsed.data.WITHDRAWAL_MIN_KRW}), or a withdrawal could pay out nothing`]);
+  }
+  if (parsed.data.PAYMENT_PROVIDER === 'portone') {
+    const missing = (['PORTONE_API_SECRET', 'PORTONE_STORE_ID', 'PORTONE_CHANNEL_KEY', 'PORTONE_WEBHOOK_SECRET'] as const).filter((k) => !parsed.data[k]);
+    if (missing.length > 0) throw new ConfigError(missing.map((k) => `${k}: is required when PAYMENT_PROVIDER=portone`));
+  }
+  if (parsed.data.PAYOUT_PROVIDER === 'portone') {
+    const missing = (['PORTONE_API_SECRET', 'PORTONE_PLATFORM_CONTRACT_ID'] as const).filter((k) => !parsed.data[k]);
+    if (missing.length > 0) throw new ConfigError(missing.map((k) => `${k}: is required when PAYOUT_PROVIDER=portone`));
   }
   return { ...parsed.data, dataDir: path.resolve(parsed.data.DATA_DIR) };
 }

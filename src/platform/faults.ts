@@ -7,7 +7,13 @@ import type { RelayHooks } from './outbox.ts';
  * Points: relay.beforePublish (events committed, not yet published),
  * relay.afterPublish (published, not yet marked), settlement.afterBatch
  * (between settlement batches), notifier.afterSend (mail accepted by the
- * server, not yet recorded). Unset in production.
+ * server, not yet recorded), payouts.beforeProviderCall (a withdrawal claimed,
+ * not yet sent to the payout provider), payouts.afterProviderAnswer (the
+ * provider's final answer, paid or failed, not yet recorded),
+ * refunds.beforeCancel (a refund held, its provider not yet asked),
+ * refunds.afterCancel (the provider cancelled a refund's part, not yet
+ * recorded), webhooks.afterSend (a webhook endpoint answered, the attempt not
+ * yet recorded). Unset in production.
  */
 export function crashHooks(spec: string | undefined) {
   const points = new Map<string, { at: number; hits: number }>();
@@ -28,5 +34,13 @@ export function crashHooks(spec: string | undefined) {
     relay,
     settlement: { afterBatch: () => reach('settlement.afterBatch') },
     notifier: { afterSend: () => reach('notifier.afterSend') },
+    payouts: {
+      beforeProviderCall: () => reach('payouts.beforeProviderCall'),
+      afterProviderCall: (_id: string, result: { status: string }) => {
+        if (result.status !== 'processing') reach('payouts.afterProviderAnswer');
+      },
+    },
+    refunds: { beforeCancel: () => reach('refunds.beforeCancel'), afterCancel: () => reach('refunds.afterCancel') },
+    webhooks: { afterSend: () => reach('webhooks.afterSend') },
   };
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createTestApp, type TestApp } from '../../test/support/app.ts';
 import { AppError } from './errors.ts';
-import { BODY_LIMIT, createHttpServer, type App } from './http.ts';
+import { BODY_LIMIT, createHttpServer, drainHttp, type App } from './http.ts';
 import { createLogger } from './log.ts';
 import { Metrics } from './metrics.ts';
 
@@ -280,6 +280,65 @@ describe('health and discovery', () => {
         .split('/')
         .reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part.replaceAll('~1', '/').replaceAll('~0', '~')], doc);
       expect(target, `${ref} resolves`).toBeDefined();
+    }
+  });
+});
+
+describe('drainHttp (the first step of a stop)', () => {
+  it('lets the answers in flight finish, refuses what arrives meanwhile with a 503, and counts an event stream as answered', async () => {
+    const app = await createHttpServer({ logger: createLogger('silent'), metrics: new Metrics(), readiness: {}, version: 'test' });
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    app.get('/slow', async () => {
+      await gate;
+      return { done: true };
+    });
+    app.get('/stream', async (_req, reply) => {
+      reply.hijack();
+      reply.raw.writeHead(200, { 'content-type': 'text/event-stream' });
+      reply.raw.write(': open\n\n');
+    });
+    const base = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const stream = new AbortController();
+      const streaming = await fetch(`${base}/stream`, { signal: stream.signal });
+      expect(streaming.status).toBe(200);
+      const slow = fetch(`${base}/slow`).then(async (r) => ({ status: r.status, body: await r.json() }));
+      await new Promise((r) => setTimeout(r, 50));
+
+      const drained = drainHttp(app, 5_000);
+      const late = await fetch(`${base}/slow`);
+      expect(late.status).toBe(503);
+      expect(late.headers.get('retry-after')).toBe('1');
+      expect(late.headers.get('connection')).toBe('close');
+      expect(await late.json()).toMatchObject({ code: 'UNAVAILABLE' });
+
+      let done = false;
+      void drained.then(() => (done = true));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(done, 'the drain waits for the slow answer').toBe(false);
+      release();
+      expect(await drained).toBe(true);
+      expect(await slow).toEqual({ status: 200, body: { done: true } });
+      stream.abort();
+    } finally {
+      release();
+      await app.close();
+    }
+  });
+
+  it('gives up after its time and says so', async () => {
+    const app = await createHttpServer({ logger: createLogger('silent'), metrics: new Metrics(), readiness: {}, version: 'test' });
+    app.get('/stuck', () => new Promise(() => undefined));
+    const base = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const stuck = fetch(`${base}/stuck`).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(await drainHttp(app, 200)).toBe(false);
+      await app.close();
+      await stuck;
+    } finally {
+      await app.close();
     }
   });
 });

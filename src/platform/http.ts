@@ -107,6 +107,19 @@ export function problemResponses(...statuses: number[]) {
   );
 }
 
+const drains = new WeakMap<object, (ms: number) => Promise<boolean>>();
+
+/**
+ * The first step of a stop: from now on every request answers 503
+ * UNAVAILABLE (with `Connection: close`), and those already being answered
+ * get up to `ms` to finish — an event stream counts as answered. Resolves
+ * true when none is left, false when the time ran out. Then close the server.
+ * @example if (!(await drainHttp(app.http, 4_000))) log.warn('answers still in flight; closing under them');
+ */
+export function drainHttp(app: App, ms: number): Promise<boolean> {
+  return drains.get(app)?.(ms) ?? Promise.resolve(true);
+}
+
 /**
  * The HTTP server of every process: problem+json errors, strict JSON bodies,
  * request ids, metrics, health and the OpenAPI document. Modules add routes.
@@ -173,8 +186,25 @@ export async function createHttpServer(opts: HttpOptions): Promise<App> {
     done(new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json'), undefined);
   });
 
+  // A stop lets the answers in flight finish (drainHttp) before close()
+  // cuts the connections; what arrives meanwhile is refused with a 503.
+  const answering = new Set<FastifyReply>();
+  let draining = false;
+  drains.set(app, async (ms) => {
+    draining = true;
+    const busy = () => [...answering].some((r) => !r.sent);
+    for (const until = Date.now() + ms; busy() && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
+    return !busy();
+  });
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    if (draining) {
+      reply.header('connection', 'close');
+      throw new AppError('UNAVAILABLE', 'The server is stopping; retry in a moment', { retryAfterSeconds: 1 });
+    }
+    // Until the answer is sent, or the handler took the socket over (an event stream).
+    answering.add(reply);
+    reply.raw.once('close', () => answering.delete(reply));
     if (req.protocol === 'https') reply.header('strict-transport-security', HSTS);
     // The web app's routes set their own caching; everything else is API.
     if (!isWebPath(req.url)) reply.headers(API_HEADERS);
@@ -185,7 +215,8 @@ export async function createHttpServer(opts: HttpOptions): Promise<App> {
       { method: req.method, route, status_code: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
-    const level = reply.statusCode >= 500 ? 'error' : 'debug';
+    // A 503 is the server saying so on purpose (stopping, a dependency down), not a fault.
+    const level = reply.statusCode === 503 ? 'warn' : reply.statusCode >= 500 ? 'error' : 'debug';
     req.log[level]({ method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
 
@@ -242,6 +273,12 @@ export async function createHttpServer(opts: HttpOptions): Promise<App> {
       reply.header('allow', [...allowed].sort().join(', '));
       return sendProblem(reply, 'METHOD_NOT_ALLOWED', `${pathname} answers ${[...allowed].sort().join(', ')}, not ${req.method}`);
     }
+    // A person who mistyped a page address gets the web app's own 404 page;
+    // API paths and programs keep the problem+json answer.
+    const page = pageNotFound.get(app as unknown as App);
+    if (page && (req.method === 'GET' || req.method === 'HEAD') && isWebPath(pathname) && acceptsHtml(req.headers.accept)) {
+      return page(reply);
+    }
     return sendProblem(reply, 'NOT_FOUND', `No route for ${req.method} ${pathname}`);
   });
 
@@ -297,6 +334,21 @@ export async function createHttpServer(opts: HttpOptions): Promise<App> {
   }
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => openApiDocument(app));
   return app as unknown as App;
+}
+
+const pageNotFound = new WeakMap<App, (reply: FastifyReply) => unknown>();
+
+/**
+ * The answer to an unknown path asked by a browser (a GET or HEAD outside
+ * the API that accepts text/html): the web app registers its 404 page here.
+ * @example servePageOnNotFound(app, (reply) => sendIndex(reply, 404));
+ */
+export function servePageOnNotFound(app: App, page: (reply: FastifyReply) => unknown): void {
+  pageNotFound.set(app, page);
+}
+
+function acceptsHtml(accept: string | undefined): boolean {
+  return accept !== undefined && /(^|,)\s*text\/html\s*(;|,|$)/i.test(accept);
 }
 
 /** The web app's own paths (they set their own caching and headers). */

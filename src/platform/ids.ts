@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { AppError } from './errors.ts';
 
 /**
  * A UUID derived from its parts (sha256, RFC 9562 version-8 layout). Used for
@@ -31,6 +32,28 @@ export function decodeCursor(cursor: string): { createdAt: string; id: string } 
   } catch {
     return null;
   }
+}
+
+/**
+ * The cursor of a page request, decoded; null for the first page. A cursor
+ * that encodeCursor did not write is a 400 on `cursor`.
+ */
+export function parseCursor(cursor: string | undefined): { createdAt: string; id: string } | null {
+  if (!cursor) return null;
+  const c = decodeCursor(cursor);
+  if (!c) throw new AppError('VALIDATION_FAILED', 'The cursor is invalid', { errors: [{ path: 'cursor', message: 'invalid cursor' }] });
+  return c;
+}
+
+/**
+ * One page of rows fetched with `LIMIT limit + 1` in (created_at, id)
+ * order: the first `limit`, mapped, and the cursor after the last when more
+ * exist. Each row carries its id and `created_at::text AS at_text`.
+ */
+export function pageOf<R extends { id: string; at_text: string }, T>(rows: R[], limit: number, map: (r: R) => T): { items: T[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return { items: page.map(map), nextCursor: rows.length > limit && last ? encodeCursor(last.at_text, last.id) : null };
 }
 
 const CURSOR_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -2,6 +2,9 @@ import client from 'prom-client';
 import type { Pool } from './db.ts';
 import { outboxBacklog } from './outbox.ts';
 
+/** The `result` values of missionlink_disputes_total. */
+export const DISPUTE_RESULTS = ['filed', 'escalated', 'succeeded', 'failed', 'cancelled'] as const;
+
 /**
  * One registry per process. Label values are always bounded: route templates,
  * methods, status codes, database names — never user or mission ids.
@@ -18,6 +21,7 @@ export class Metrics {
   readonly bets: client.Counter<'side'>;
   readonly charges: client.Counter;
   readonly chargedKrw: client.Counter;
+  readonly disputes: client.Counter<'result'>;
 
   constructor() {
     client.collectDefaultMetrics({ register: this.registry, prefix: 'missionlink_' });
@@ -48,6 +52,13 @@ export class Metrics {
     this.bets = counter('missionlink_prediction_bets_total', 'Prediction bets accepted, by side', ['side']);
     this.charges = counter('missionlink_charges_total', 'Wallet charges completed');
     this.chargedKrw = counter('missionlink_charged_krw_total', 'KRW charged into wallets');
+    this.disputes = counter(
+      'missionlink_disputes_total',
+      'Disputes of decided missions by result: filed (the mission stays CONFIRMING), escalated (it reached the threshold: IN_REVIEW); and reviews an admin resolved: succeeded, failed, cancelled',
+      ['result'],
+    );
+    // Every result from 0, so rates and dashboards see the series before the first dispute.
+    for (const result of DISPUTE_RESULTS) this.disputes.inc({ result }, 0);
     this.loginThrottled = new client.Counter({
       name: 'missionlink_login_throttled_total',
       help: 'Logins refused by throttling, by the limit that refused them',
@@ -66,7 +77,7 @@ export class Metrics {
       async collect() {
         const { rows } = await pool.query<{ state: string; n: number }>('SELECT state, count(*)::int AS n FROM missions GROUP BY state');
         this.reset();
-        for (const state of ['PROPOSED', 'ACTIVE', 'SUCCEEDED', 'FAILED', 'REJECTED', 'EXPIRED', 'CANCELLED']) {
+        for (const state of ['PROPOSED', 'ACTIVE', 'CONFIRMING', 'IN_REVIEW', 'SUCCEEDED', 'FAILED', 'REJECTED', 'EXPIRED', 'CANCELLED']) {
           this.set({ state }, rows.find((r) => r.state === state)?.n ?? 0);
         }
       },

@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { REPO_ROOT, repoPath } from './paths.ts';
 
 export type DatabaseName = 'identity' | 'funding';
 
-const MIGRATIONS_ROOT = fileURLToPath(new URL('../../migrations/', import.meta.url));
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const MIGRATIONS_ROOT = repoPath('migrations');
 
 // One advisory lock key per database: processes that start together queue here
 // and each migration is applied exactly once.

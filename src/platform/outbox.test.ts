@@ -87,10 +87,18 @@ describe('the outbox relay with a long published history', () => {
         return (plan['Shared Hit Blocks'] ?? 0) + (plan['Shared Read Blocks'] ?? 0);
       };
       const first = await blocks();
-      const second = await blocks();
       // 3,000 rows fill dozens of pages: reading them is the first claim's work.
       expect(first).toBeGreaterThan(30);
-      expect(second).toBeLessThan(first / 3);
+      // A claim marks an entry dead only once its row is dead to every
+      // snapshot in the database: an autovacuum ANALYZE still running from
+      // the history insert holds one for a moment, so later claims are read
+      // until one finds the entries marked (at once, when nothing holds one).
+      let later = await blocks();
+      for (let i = 0; i < 40 && later >= first / 3; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        later = await blocks();
+      }
+      expect(later).toBeLessThan(first / 3);
     } finally {
       await su.query('ALTER TABLE outbox RESET (autovacuum_enabled)');
       await su.end();

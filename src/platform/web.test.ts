@@ -53,6 +53,7 @@ describe('web app routes', () => {
         '/c/cooking_kim',
         '/overlay/cooking_kim',
         '/studio',
+        '/studio/overlay',
         '/wallet',
         '/me',
         '/ops',
@@ -125,6 +126,40 @@ describe('web app routes', () => {
       paths: Record<string, unknown>;
     };
     expect(Object.keys(doc.paths).filter((p) => !p.startsWith('/api/'))).toEqual([]);
+  });
+
+  it('answers a browser asking for an unknown page with the app (its 404 page) and status 404; programs and API paths get problem+json', async () => {
+    const browser = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
+    for (const url of ['/nope/page', '/c', '/c/a/b', '/studio/x?y=1', '/%ED%95%9C']) {
+      const res = await app.inject({ method: 'GET', url, headers: browser });
+      expect(res.statusCode, url).toBe(404);
+      expect(res.headers['content-type'], url).toBe('text/html; charset=utf-8');
+      expect(res.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
+      expect(res.headers['cache-control']).toBe('no-cache');
+      expect(res.body).toContain('/assets/index-abc123.js');
+      const head = await app.inject({ method: 'HEAD', url, headers: browser });
+      expect(head.statusCode, url).toBe(404);
+    }
+    // API paths, other methods, and clients that do not ask for HTML.
+    for (const [method, url, headers] of [
+      ['GET', '/api/v1/nope', browser],
+      ['GET', '/api/docs/nope/nope', browser],
+      ['GET', '/nope/page', { accept: 'application/json' }],
+      ['GET', '/nope/page', {}],
+      ['POST', '/nope/page', browser],
+      ['GET', '/.well-known/nope', browser],
+    ] as const) {
+      const res = await app.inject({ method, url, headers });
+      expect(res.statusCode, `${method} ${url}`).toBe(404);
+      expect(res.headers['content-type'], `${method} ${url}`).toMatch(/^application\/problem\+json/);
+      expect(res.json()).toMatchObject({ code: 'NOT_FOUND' });
+    }
+    // A known page with a method it does not serve is still 405.
+    expect((await app.inject({ method: 'POST', url: '/wallet', headers: browser })).statusCode).toBe(405);
+    // Without a build the 404 page is the build hint, still with status 404.
+    const unbuilt = await missing.inject({ method: 'GET', url: '/nope/page', headers: browser });
+    expect(unbuilt.statusCode).toBe(404);
+    expect(unbuilt.body).toContain('npm run build:web');
   });
 
   it('says how to build the app when web/dist is missing (503), and the API still answers', async () => {

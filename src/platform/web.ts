@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyReply } from 'fastify';
-import type { App } from './http.ts';
+import { servePageOnNotFound, type App } from './http.ts';
 
 /**
  * The pages of the browser app: each answers web/dist/index.html and the app
@@ -14,6 +14,8 @@ export const APP_ROUTES = [
   '/c/:handle',
   '/overlay/:handle',
   '/studio',
+  '/studio/webhooks',
+  '/studio/overlay',
   '/wallet',
   '/me',
   '/ops',
@@ -48,6 +50,37 @@ const HTML_HEADERS = {
   'cross-origin-opener-policy': 'same-origin',
 } as const;
 
+/**
+ * Origins a deployment's payment checkout needs beyond our own (with
+ * PAYMENT_PROVIDER=portone: PortOne's browser SDK loads its checkout script
+ * and frames from PortOne). Added to the policy only when given; the default
+ * policy stays self-only.
+ */
+export interface CspAdditions {
+  script?: string[];
+  frame?: string[];
+  connect?: string[];
+}
+
+/** The policy with `extra` origins added to script-src, frame-src and connect-src. */
+export function contentSecurityPolicy(extra?: CspAdditions): string {
+  if (!extra) return CONTENT_SECURITY_POLICY;
+  const add = (directive: string, base: string, more?: string[]) => (more?.length ? `${directive} ${base} ${more.join(' ')}` : `${directive} ${base}`);
+  return [
+    "default-src 'self'",
+    add('script-src', "'self'", extra.script),
+    "style-src 'self'",
+    "img-src 'self' data:",
+    add('connect-src', "'self'", extra.connect),
+    "font-src 'self'",
+    ...(extra.frame?.length ? [add('frame-src', "'self'", extra.frame)] : []),
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'self'",
+  ].join('; ');
+}
+
 const NOT_BUILT = `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>MissionLink — web app not built</title></head>
@@ -70,8 +103,9 @@ const NOT_BUILT = `<!doctype html>
  * to build it; the API is unaffected either way.
  * @example await webRoutes(http, { distDir: path.resolve('web/dist') });
  */
-export async function webRoutes(app: App, opts: { distDir: string }): Promise<void> {
+export async function webRoutes(app: App, opts: { distDir: string; csp?: CspAdditions }): Promise<void> {
   const distDir = path.resolve(opts.distDir);
+  const htmlHeaders = opts.csp ? { ...HTML_HEADERS, 'content-security-policy': contentSecurityPolicy(opts.csp) } : HTML_HEADERS;
   const indexFile = path.join(distDir, 'index.html');
 
   await app.register(async (web) => {
@@ -91,19 +125,23 @@ export async function webRoutes(app: App, opts: { distDir: string }): Promise<vo
       },
     });
 
-    const sendIndex = async (reply: FastifyReply) => {
+    const sendIndex = async (reply: FastifyReply, status = 200) => {
       reply
-        .headers(HTML_HEADERS)
+        .code(status)
+        .headers(htmlHeaders)
         .header('cache-control', 'no-cache')
         .type('text/html; charset=utf-8');
       let html: Buffer;
       try {
         html = await readFile(indexFile);
       } catch {
-        return reply.code(503).header('cache-control', 'no-store').send(NOT_BUILT);
+        return reply.code(status === 200 ? 503 : status).header('cache-control', 'no-store').send(NOT_BUILT);
       }
       return reply.send(html);
     };
+
+    // Unknown page addresses: the app's own 404 page, with status 404.
+    servePageOnNotFound(app, (reply) => sendIndex(reply as FastifyReply, 404));
 
     for (const url of APP_ROUTES) {
       web.get(url, { schema: { hide: true } }, (_req, reply) => sendIndex(reply));

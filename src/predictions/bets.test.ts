@@ -1,6 +1,7 @@
 // The predictions' batch statement against a model: random predictions (open,
 // locked by time, resolved, refunded, of a terminal mission, missing), points
-// wallets (or none), stakes already placed and random batches; every item's
+// wallets (or none), stakes already placed, bettors who excluded themselves
+// or whom the channel blocked, and random batches; every item's
 // result and stake total, every balance (points wallets, pool accounts and
 // totals) and every row it writes must be what placing the batch one bet at a
 // time, in order, would give (TigerBeetle's semantics for create_transfers).
@@ -32,6 +33,8 @@ interface PredictionSpec {
 }
 interface World {
   balances: (number | null)[]; // null: no points wallet at all
+  /** Per user: self-excluded from spending; blocked by the channel. */
+  guards: { excluded: boolean; blocked: boolean }[];
   predictions: PredictionSpec[];
   stakes: { user: number; prediction: number; side: Side; points: number }[];
   batch: { user: number; prediction: number; side: AnySide; points: number }[];
@@ -45,6 +48,10 @@ const prediction: fc.Arbitrary<PredictionSpec> = fc.record({
 });
 const world: fc.Arbitrary<World> = fc.record({
   balances: fc.array(fc.option(fc.constantFrom(0, 50, 100, 300, 1_000), { nil: null, freq: 6 }), { minLength: USERS, maxLength: USERS }),
+  guards: fc.array(
+    fc.record({ excluded: fc.constantFrom(false, false, false, false, false, true), blocked: fc.constantFrom(false, false, false, false, false, true) }),
+    { minLength: USERS, maxLength: USERS },
+  ),
   // Prediction 0 is open; 1 and 2 may be closed in any way.
   predictions: fc.tuple(
     fc.constant<PredictionSpec>({ state: 'OPEN', missionState: 'ACTIVE', locksIn: 3_600 }),
@@ -91,6 +98,9 @@ function model(w: World): Expected {
     totals.push(null);
     if (b.side !== 'SUCCEEDED' && b.side !== 'FAILED') return 'invalid_side';
     if (b.points < 1) return 'invalid_points';
+    if (w.guards[b.user]!.excluded) return 'self_excluded';
+    // Mission 3 exists (no prediction yet), mission 4 does not: a block needs the mission's channel.
+    if (w.guards[b.user]!.blocked && b.prediction <= 3) return 'blocked_by_channel';
     const p = w.predictions[b.prediction];
     if (!p) return 'prediction_not_found';
     if (b.user === 0) return 'own_mission';
@@ -142,6 +152,10 @@ async function build(c: Queryable, w: World) {
   }
   const proposed = uuidv7();
   await insertMission(proposed, 'PROPOSED');
+  for (const [i, g] of w.guards.entries()) {
+    if (g.excluded) await c.query(`INSERT INTO spending_guards (user_id, self_excluded_until) VALUES ($1, now() + interval '1 day')`, [users[i]]);
+    if (g.blocked) await c.query('INSERT INTO channel_blocks (channel, user_id) VALUES ($1, $2)', [handle, users[i]]);
+  }
   for (const s of w.stakes) {
     await c.query(`INSERT INTO prediction_stakes (mission_id, user_id, side, points, first_bet_at, first_bet_id) VALUES ($1, $2, $3, $4, now(), $5)`, [
       missions[s.prediction],
@@ -252,7 +266,8 @@ describe('prediction_bet_batch', () => {
   it('keeps one side per bettor and never overdraws when batches sharing bettors and pool slots run at once', async () => {
     // Committed (this file's own database): the batches run in their own transactions.
     const open: PredictionSpec = { state: 'OPEN', missionState: 'ACTIVE', locksIn: 3_600 };
-    const spec: World = { balances: [null, 300, 300, 300, 300, 300, 300], predictions: [open, open], stakes: [], batch: [] };
+    const balances = [null, 300, 300, 300, 300, 300, 300];
+    const spec: World = { balances, guards: balances.map(() => ({ excluded: false, blocked: false })), predictions: [open, open], stakes: [], batch: [] };
     const c = await db.pools.funding.connect();
     let ids: Awaited<ReturnType<typeof build>>;
     try {

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { uuidv7 } from 'uuidv7';
 import type { Queryable } from '../platform/db.ts';
 import { AppError } from '../platform/errors.ts';
-import { TERMINAL } from '../missions/index.ts';
+import { CLOSED_TO_BETS } from '../missions/index.ts';
 import type { Side } from './payout.ts';
 
 /** The pool of one prediction is split over this many accounts and total rows. */
@@ -16,6 +16,8 @@ export const BET_RESULTS = [
   'ok',
   'invalid_side',
   'invalid_points',
+  'self_excluded',
+  'blocked_by_channel',
   'prediction_not_found',
   'own_mission',
   'prediction_locked',
@@ -74,7 +76,7 @@ export async function placeBets(q: Queryable, items: BetRequest[]): Promise<Plac
       rows.map((r) => r.betId),
       rows.map((r) => r.transferId),
       rows.map((r) => r.eventId),
-      [...TERMINAL],
+      [...CLOSED_TO_BETS],
     ],
   });
   const { results, totals } = out[0]!;
@@ -95,6 +97,10 @@ export function refusal(result: Exclude<BetResult, 'ok'>, r: BetRequest): AppErr
       return new AppError('VALIDATION_FAILED', 'The side must be SUCCEEDED or FAILED', { errors: [{ path: 'side', message: 'must be SUCCEEDED or FAILED' }] });
     case 'invalid_points':
       return new AppError('VALIDATION_FAILED', 'A bet takes at least 1 point', { errors: [{ path: 'points', message: 'must be at least 1' }] });
+    case 'self_excluded':
+      return new AppError('SELF_EXCLUDED', 'You excluded yourself from spending; bets are refused until that ends');
+    case 'blocked_by_channel':
+      return new AppError('BLOCKED_BY_CHANNEL', 'This channel does not take bets from you');
     case 'prediction_not_found':
       return new AppError('NOT_FOUND', 'This mission has no prediction (it opens when the mission is accepted)');
     case 'own_mission':

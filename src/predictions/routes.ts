@@ -3,7 +3,7 @@ import type { Authenticator } from '../identity/index.ts';
 import { AppError } from '../platform/errors.ts';
 import type { App } from '../platform/http.ts';
 import { idempotencyKeyOf } from '../platform/idempotency.ts';
-import { amount, problems, Uuid } from '../platform/schemas.ts';
+import { amount, NoBody, problems, Uuid } from '../platform/schemas.ts';
 import type { PredictionService } from './service.ts';
 
 export const POINTS_LIMIT = 10_000_000;
@@ -14,23 +14,34 @@ const known = (id: string) => {
   return id;
 };
 
+const PredictionSchema = z.object({
+  state: z.enum(['OPEN', 'LOCKED', 'RESOLVED', 'REFUNDED']),
+  pools: z.object({ SUCCEEDED: z.number().int(), FAILED: z.number().int() }),
+  locksAt: z.string(),
+  myBet: z.object({ side: SideSchema, points: z.number().int(), payout: z.number().int().nullable() }).nullable(),
+});
+
 export async function predictionRoutes(app: App, predictions: PredictionService, auth: Authenticator): Promise<void> {
   app.get('/api/v1/missions/:id/prediction', {
     schema: {
       tags: ['predictions'], summary: 'The prediction of a mission (public; a token adds myBet)', params: Params,
-      response: {
-        200: z.object({
-          state: z.enum(['OPEN', 'LOCKED', 'RESOLVED', 'REFUNDED']),
-          pools: z.object({ SUCCEEDED: z.number().int(), FAILED: z.number().int() }),
-          locksAt: z.string(),
-          myBet: z.object({ side: SideSchema, points: z.number().int(), payout: z.number().int().nullable() }).nullable(),
-        }),
-        ...problems(401, 404),
-      },
+      response: { 200: PredictionSchema, ...problems(401, 404) },
     },
   }, async (req) => {
     const now = new Date();
     return predictions.view(known(req.params.id), await auth.optionalUser(req), now);
+  });
+
+  app.post('/api/v1/missions/:id/prediction/lock', {
+    schema: {
+      tags: ['predictions'], summary: 'Close betting now (channel owner only)', security: [{ bearer: [] }], params: Params, body: NoBody,
+      description: '`locksAt` becomes the time of the lock; locking an already locked prediction changes nothing.',
+      response: { 200: PredictionSchema, ...problems(401, 403, 404, 409) },
+    },
+  }, async (req) => {
+    const now = new Date();
+    const userId = await auth.requireUser(req);
+    return predictions.lock(userId, known(req.params.id).toLowerCase(), now);
   });
 
   app.post('/api/v1/missions/:id/prediction/bets', {
@@ -46,7 +57,8 @@ export async function predictionRoutes(app: App, predictions: PredictionService,
   }, async (req, reply) => {
     const now = new Date();
     const userId = await auth.requireUser(req);
-    const out = await predictions.bet(userId, known(req.params.id), req.body.side, req.body.points, idempotencyKeyOf(req, userId), now);
+    const missionId = known(req.params.id);
+    const out = await predictions.bet(userId, missionId, req.body.side, req.body.points, idempotencyKeyOf(req, userId), now);
     if (out.replayed) reply.header('idempotent-replayed', 'true');
     return reply.code(out.status as 201).send(out.body);
   });

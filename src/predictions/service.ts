@@ -1,12 +1,13 @@
 import { createTransfer, ensureAccounts, type AccountRef } from '../ledger/index.ts';
-import { tx, type Client, type Pool, type Queryable } from '../platform/db.ts';
+import { Batcher } from '../platform/batcher.ts';
+import { isDeadlock, tx, type Client, type Pool, type Queryable } from '../platform/db.ts';
 import { AppError } from '../platform/errors.ts';
 import { createdOnce, type IdempotencyKey, type Outcome } from '../platform/idempotency.ts';
 import { deterministicId } from '../platform/ids.ts';
 import { enqueueEvent } from '../platform/outbox.ts';
 import type { Metrics } from '../platform/metrics.ts';
 import { pointsWallet } from '../wallet/index.ts';
-import { TERMINAL, type MissionLifecycle, type MissionRow, type MissionState } from '../missions/index.ts';
+import { CLOSED_TO_BETS, missionRow, type MissionLifecycle, type MissionRow, type MissionState } from '../missions/index.ts';
 import { parimutuel, type Side, type Stake } from './payout.ts';
 import { placeBets, POOL_SLOTS, refusal, type Bet, type BetRequest } from './bets.ts';
 
@@ -35,6 +36,13 @@ const poolSlot = (missionId: string, slot: number) => `${missionId}:${slot}`;
  * the transaction that settles it.
  */
 export class PredictionService {
+  /**
+   * Bets without an Idempotency-Key, placed in batches: whatever arrives
+   * while one batch is in its statement leaves together in the next
+   * (Batcher), each answered by its own result (placeBets).
+   */
+  private readonly bets = new Batcher<BetRequest, Bet>({ maxBatch: 64, slots: 2, run: (items) => this.placeAll(items) });
+
   constructor(private readonly deps: { pool: Pool; eventsCommitted: () => void; metrics?: Metrics }) {}
 
   /** A mission's prediction opens in the transaction that accepts it and resolves in the one that settles it. */
@@ -71,13 +79,46 @@ export class PredictionService {
       );
       if (stake.rows[0]) myBet = { side: stake.rows[0].side, points: stake.rows[0].points, payout: stake.rows[0].payout };
     }
-    const state = p.state !== 'OPEN' ? (p.state as 'RESOLVED' | 'REFUNDED') : now >= p.locks_at || TERMINAL.has(p.mission_state) ? 'LOCKED' : 'OPEN';
+    const state = p.state !== 'OPEN' ? (p.state as 'RESOLVED' | 'REFUNDED') : now >= p.locks_at || CLOSED_TO_BETS.has(p.mission_state) ? 'LOCKED' : 'OPEN';
     return { state, pools, locksAt: p.locks_at.toISOString(), myBet };
+  }
+
+  /**
+   * The channel's owner closes betting now (API.md Part 2, prediction/lock):
+   * `locksAt` becomes the time of the lock, so bets that arrive from then on
+   * are refused as at `locksAt`; locking again changes nothing. 403 for
+   * anyone else, 404 without a prediction, 409 PREDICTION_LOCKED once it is
+   * resolved or refunded.
+   */
+  async lock(userId: string, missionId: string, now: Date): Promise<PredictionView> {
+    const locked = await tx(this.deps.pool, async (c) => {
+      const m = await missionRow(c, missionId);
+      if (!m) throw new AppError('NOT_FOUND', 'No such mission');
+      if (m.channel_owner_id !== userId) throw new AppError('FORBIDDEN', 'Only the channel owner can lock its prediction');
+      // Waits for bets in flight (they hold the row FOR SHARE); later ones see the new locks_at.
+      const { rows } = await c.query<{ state: string; locks_at: Date }>('SELECT state, locks_at FROM predictions WHERE mission_id = $1 FOR UPDATE', [missionId]);
+      const p = rows[0];
+      if (!p) throw new AppError('NOT_FOUND', 'This mission has no prediction (it opens when the mission is accepted)');
+      if (p.state !== 'OPEN') throw new AppError('PREDICTION_LOCKED', `The prediction is already ${p.state}`);
+      if (p.locks_at <= now) return false;
+      await c.query('UPDATE predictions SET locks_at = $2 WHERE mission_id = $1', [missionId, now]);
+      await enqueueEvent(c, 'prediction.locked', missionId, { missionId, channel: m.channel, state: 'LOCKED' });
+      return true;
+    });
+    if (locked) this.deps.eventsCommitted();
+    return this.view(missionId, userId, now);
   }
 
   /** Places points on one side. Locked from locksAt on, whatever the sweeper did. */
   async bet(userId: string, missionId: string, side: Side, points: number, key: IdempotencyKey | undefined, arrivedAt: Date): Promise<Outcome<{ bet: Bet }>> {
-    // Without a key a bet is a single statement: its own transaction.
+    if (!key) {
+      // Without a key a bet joins the next batch: one statement, one commit for all of it.
+      const bet = await this.bets.submit({ missionId, userId, side, points, at: arrivedAt });
+      this.deps.eventsCommitted();
+      this.deps.metrics?.bets.inc({ side });
+      return { status: 201, body: { bet }, replayed: false };
+    }
+    // With a key: its own transaction, the key claimed first (a replay gets the stored answer).
     const out = await createdOnce(this.deps.pool, key, async (q) => {
       const bet = await this.place(q, userId, missionId, side, points, arrivedAt);
       return { body: { bet }, resourceId: bet.id };
@@ -87,6 +128,29 @@ export class PredictionService {
       this.deps.metrics?.bets.inc({ side });
     }
     return out;
+  }
+
+  /**
+   * Places a batch of bets in one statement; each is answered by its result.
+   * A user's first bet, which finds no points wallet, and every bet of a
+   * batch PostgreSQL broke a deadlock on, is placed again alone (place).
+   */
+  private async placeAll(items: BetRequest[]): Promise<PromiseSettledResult<Bet>[]> {
+    let placed;
+    try {
+      placed = await placeBets(this.deps.pool, items);
+    } catch (err) {
+      if (!isDeadlock(err)) throw err;
+      return Promise.allSettled(items.map((r) => this.place(this.deps.pool, r.userId, r.missionId, r.side, r.points, r.at)));
+    }
+    return Promise.allSettled(
+      placed.map(async ({ result, bet }, n) => {
+        const r = items[n]!;
+        if (result === 'ok') return bet;
+        if (result === 'no_wallet') return this.place(this.deps.pool, r.userId, r.missionId, r.side, r.points, r.at);
+        throw refusal(result, r);
+      }),
+    );
   }
 
   /**

@@ -1,1 +1,2 @@
-export { SettlementWorker, captureOf, feeSplit, pendingSettlements, type SettlementHooks } from './worker.ts';
+export { SettlementWorker, captureOf, earnedOf, feeSplit, pendingSettlements, type SettlementHooks } from './worker.ts';
+export { takingsByKstDay, type DayTakings } from './takings.ts';

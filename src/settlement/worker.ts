@@ -10,6 +10,7 @@ import { consumeOnce, enqueueEvent } from '../platform/outbox.ts';
 import {
   endedUnsettled,
   escrowAccounts,
+  finalAt,
   hasHeldPledges,
   heldPledges,
   markPledgesSettled,
@@ -17,8 +18,11 @@ import {
   missionRow,
   settledTotals,
   withMissionLocked,
+  type HeldPledge,
+  TERMINAL,
   type MissionLifecycle,
   type MissionRow,
+  type OnFailure,
   type MissionState,
   type SettledPledge,
 } from '../missions/index.ts';
@@ -44,11 +48,21 @@ export interface SettlementDeps {
   eventGraceSeconds?: number;
 }
 
-/** What each pledge becomes: the amount captured (posted); the rest is refunded. */
-export function captureOf(state: MissionState, amount: number, failureKeepBps: number): number {
-  if (state === 'SUCCEEDED') return amount;
-  if (state === 'FAILED') return Math.floor((amount * failureKeepBps) / 10_000);
+/**
+ * What each pledge becomes: the amount captured (posted); the rest of its
+ * hold is released. `earned` is the pledge's amount, or on a per-unit
+ * mission its amount per unit × the units reported (earnedOf). On failure a
+ * DONATE pledge gives what it earned; a REFUND pledge the channel's share.
+ */
+export function captureOf(state: MissionState, earned: number, failureKeepBps: number, onFailure: OnFailure = 'REFUND'): number {
+  if (state === 'SUCCEEDED') return earned;
+  if (state === 'FAILED') return onFailure === 'DONATE' ? earned : Math.floor((earned * failureKeepBps) / 10_000);
   return 0;
+}
+
+/** What a held pledge earned: its hold, or on a per-unit mission amount per unit × units reported. */
+export function earnedOf(p: Pick<HeldPledge, 'amount' | 'unit_amount'>, m: Pick<MissionRow, 'units'>): number {
+  return p.unit_amount === null ? p.amount : p.unit_amount * m.units;
 }
 
 /** Settlement jobs not done yet (missions ended and waiting for their money to move), for the ops page. */
@@ -175,7 +189,8 @@ export class SettlementWorker {
     const { pool } = this.deps;
     const m = await missionRow(pool, missionId);
     assert(m, `settlement job for unknown mission ${missionId}`);
-    assert(m.state !== 'PROPOSED' && m.state !== 'ACTIVE', `mission ${missionId} is ${m.state}, not ended`);
+    // CONFIRMING and IN_REVIEW missions are decided but not final: nothing moves yet.
+    assert(TERMINAL.has(m.state), `mission ${missionId} is ${m.state}, not ended`);
     if (m.settled_at) {
       await pool.query('UPDATE settlement_jobs SET done_at = coalesce(done_at, now()) WHERE mission_id = $1', [missionId]);
       return 'already';
@@ -210,7 +225,7 @@ export class SettlementWorker {
       const items: Resolution[] = [];
       const captured: number[] = [];
       for (const p of rows) {
-        const capture = captureOf(m.state, p.amount, m.failure_keep_bps);
+        const capture = captureOf(m.state, earnedOf(p, m), m.failure_keep_bps, p.on_failure);
         captured.push(capture);
         items.push({ id: deterministicId('settle', p.id), pendingId: p.hold_transfer_id, postAmount: capture, code: capture === 0 ? 'pledge_refund' : 'pledge_capture' });
       }
@@ -266,7 +281,8 @@ export class SettlementWorker {
     );
     if (out.result === 'settled') {
       this.settled.inc({ outcome: out.m.state });
-      if (out.m.decided_at) this.lag.observe({ outcome: out.m.state }, (Date.now() - out.m.decided_at.getTime()) / 1000);
+      const ended = finalAt(out.m);
+      if (ended) this.lag.observe({ outcome: out.m.state }, (Date.now() - ended.getTime()) / 1000);
     }
     return out.result;
   }

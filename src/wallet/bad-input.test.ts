@@ -17,6 +17,7 @@ import {
   raw,
 } from '../../test/support/bad-input.ts';
 import { signWebhook, SIGNATURE_HEADER } from './provider.ts';
+import { kstDay, nextKstMidnight } from './service.ts';
 
 const SECRET = 'test-webhook-secret-0123456789'; // what createTestApp configures
 
@@ -332,7 +333,7 @@ describe('payment webhook', () => {
 });
 
 describe('daily points', () => {
-  it('grants 100 points once per UTC day; a second claim is 409 ALREADY_CLAIMED and grants nothing', async () => {
+  it('grants 100 points once per KST day; a second claim is 409 ALREADY_CLAIMED and grants nothing', async () => {
     const carol = await api.signUp('Carol');
     const first = await raw(t, 'POST', '/api/v1/points/claim', carol);
     expect(first.status).toBe(200);
@@ -352,6 +353,37 @@ describe('daily points', () => {
       expectProblem(await raw(t, 'POST', '/api/v1/points/claim', null), 401, 'UNAUTHENTICATED');
     });
     expect((await api.wallet(carol)).points).toBe(1_100);
+  });
+
+  it('counts days in Korea (KST, UTC+9): a new day opens at 15:00 UTC, not at midnight UTC', async () => {
+    const erin = await api.signUp('Erin');
+    const wallet = t.ml.wallet!;
+    // 23:59:59 KST on 1 March, then 00:00:00 KST on 2 March: two days, two grants.
+    expect(await wallet.claimDailyPoints(erin.id, new Date('2027-03-01T14:59:59Z'))).toEqual({ granted: 100, points: 1_100 });
+    expect(await wallet.claimDailyPoints(erin.id, new Date('2027-03-01T15:00:00Z'))).toEqual({ granted: 100, points: 1_200 });
+    // 2 March 23:59 KST is still 2 March in Korea although the UTC date changed at 09:00 KST.
+    const again = wallet.claimDailyPoints(erin.id, new Date('2027-03-02T14:59:00Z'));
+    await expect(again).rejects.toMatchObject({ code: 'ALREADY_CLAIMED' });
+    await expect(again).rejects.toThrow(/2027-03-02T15:00:00\.000Z/);
+    expect((await api.wallet(erin)).points).toBe(1_200);
+  });
+
+  it('knows the KST day and the next KST midnight', () => {
+    expect(kstDay(new Date('2026-12-06T14:59:59.999Z'))).toBe('2026-12-06');
+    expect(kstDay(new Date('2026-12-06T15:00:00Z'))).toBe('2026-12-07');
+    expect(nextKstMidnight(new Date('2026-12-06T15:00:00Z')).toISOString()).toBe('2026-12-07T15:00:00.000Z');
+    expect(nextKstMidnight(new Date('2026-12-07T04:16:00Z')).toISOString()).toBe('2026-12-07T15:00:00.000Z');
+    fc.assert(
+      fc.property(fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }), (now) => {
+        const next = nextKstMidnight(now);
+        // Strictly later, at most a day later, a KST midnight, and on the following KST day.
+        expect(next.getTime()).toBeGreaterThan(now.getTime());
+        expect(next.getTime() - now.getTime()).toBeLessThanOrEqual(86_400_000);
+        expect(next.getUTCHours()).toBe(15);
+        expect(next.getUTCMinutes() + next.getUTCSeconds() + next.getUTCMilliseconds()).toBe(0);
+        expect(kstDay(new Date(next.getTime() - 1))).toBe(kstDay(now));
+      }),
+    );
   });
 
   it('gives one grant to many concurrent claims', async () => {

@@ -12,54 +12,19 @@
 // leases to lapse (relay 10 s, settlement job and mail claims 15 s).
 import { afterAll, describe, expect, it } from 'vitest';
 import { captureOf, feeSplit } from '../../src/settlement/worker.ts';
-import { httpClient, type Caller, type HttpClient } from '../support/http-client.ts';
-import { crashed, decodeHeader, fundingQuery, ledgerVerify, until } from '../support/money-process.ts';
-import { cleanUpAll, spawnServer, tempDataDir, type ServerProcess } from '../support/process.ts';
-import { SmtpSink } from '../support/smtp-sink.ts';
+import type { Caller } from '../support/http-client.ts';
+import { crashed, decodeHeader, ledgerVerify, Stage, until } from '../support/money-process.ts';
+import { cleanUpAll } from '../support/process.ts';
 
 const FEE_BPS = 500;
 const BATCH = 25;
-const sinks: SmtpSink[] = [];
-
 afterAll(async () => {
   await cleanUpAll();
-  await Promise.all(sinks.map((s) => s.stop()));
+  await Promise.all(Stage.sinks.map((s) => s.stop()));
 }, 30_000);
 
-/** One DATA_DIR, one SMTP server, and the process currently running on them. */
-class Stage {
-  srv: ServerProcess | undefined;
-  readonly api: HttpClient;
-  private constructor(readonly dataDir: string, readonly smtp: SmtpSink) {
-    this.api = httpClient(() => this.srv!.url, { timeoutMs: 30_000 });
-  }
-
-  static async create(): Promise<Stage> {
-    const smtp = await SmtpSink.start();
-    sinks.push(smtp);
-    return new Stage(await tempDataDir(), smtp);
-  }
-
-  get env(): Record<string, string> {
-    return { MIN_WINDOW_SECONDS: '1', SETTLEMENT_BATCH_SIZE: String(BATCH), PLATFORM_FEE_BPS: String(FEE_BPS), SMTP_URL: this.smtp.url, LOG_LEVEL: 'warn' };
-  }
-
-  /** Starts `missionlink start` on the DATA_DIR, with `crashAt` armed if given. */
-  async start(crashAt?: string): Promise<ServerProcess> {
-    this.srv = await spawnServer({ dataDir: this.dataDir, env: { ...this.env, MISSIONLINK_CRASH_AT: crashAt } });
-    await this.srv.waitReady(60_000);
-    return this.srv;
-  }
-
-  async stop(): Promise<void> {
-    const exit = await this.srv!.signal('SIGTERM', 15_000);
-    expect(exit.timedOut, this.srv!.stderr()).toBe(false);
-  }
-
-  query<T = Record<string, number>>(sql: string, params: unknown[] = []) {
-    return fundingQuery<T>(this.dataDir, sql, params);
-  }
-}
+/** A stage with this file's settlement settings. */
+const newStage = () => Stage.create({ SETTLEMENT_BATCH_SIZE: String(BATCH), PLATFORM_FEE_BPS: String(FEE_BPS) });
 
 interface Pledged {
   backer: Caller;
@@ -124,7 +89,7 @@ async function expectExactlyOnce(stage: Stage, w: World, outcome: 'SUCCEEDED' | 
   }
   for (const b of backers) expect(await api.wallet(b), b.displayName).toMatchObject({ available: w.charged - captured.get(b)!, held: 0 });
   const split = feeSplit(total, FEE_BPS);
-  expect((await api.call('GET', '/api/v1/streamer/earnings', w.streamer)).body).toEqual({ settled: split.streamer, pending: 0, currency: 'KRW' });
+  expect((await api.call('GET', '/api/v1/streamer/earnings', w.streamer)).body).toEqual({ settled: split.streamer, pending: 0, withdrawable: split.streamer, withdrawn: 0, inFlight: 0, currency: 'KRW' });
 
   const [once] = await stage.query(
     `SELECT (SELECT count(*) FROM pledges WHERE mission_id = $1)::int AS pledges,
@@ -174,7 +139,7 @@ describe('crash (kill -9) between two steps of the money flow', { timeout: 150_0
     ['relay.afterPublish', 'a decision published but not marked so is published again, and consumed once'],
   ] as const) {
     it.concurrent(`${point}: ${what}`, async () => {
-      const stage = await Stage.create();
+      const stage = await newStage();
       await stage.start();
       const handle = point === 'relay.beforePublish' ? 'crash_relay' : 'crash_relay2';
       const w = await setUp(stage, handle, 3, 6);
@@ -209,7 +174,7 @@ describe('crash (kill -9) between two steps of the money flow', { timeout: 150_0
   }
 
   it.concurrent('settlement.afterBatch: a settlement cut off between batches resumes where it stopped', async () => {
-    const stage = await Stage.create();
+    const stage = await newStage();
     const keep = 2_000;
     const srv = await stage.start(`settlement.afterBatch:4`);
     const w = await setUp(stage, 'crash_batch', 6, 300, { failureKeepBps: keep });
@@ -227,7 +192,7 @@ describe('crash (kill -9) between two steps of the money flow', { timeout: 150_0
   });
 
   it.concurrent('notifier.afterSend: a mail accepted but not recorded is resent with the same Message-ID', async () => {
-    const stage = await Stage.create();
+    const stage = await newStage();
     const srv = await stage.start('notifier.afterSend');
     const w = await setUp(stage, 'crash_mail', 5, 10);
     const dec = await stage.api.call('POST', `/api/v1/missions/${w.id}/decision`, w.streamer, { outcome: 'SUCCEEDED' });

@@ -173,6 +173,7 @@ describe('money journey through `npm start` with a real SMTP server', () => {
         held: 0,
         currency: 'KRW',
         points: 1_000,
+        owed: 0,
       });
     }
 
@@ -191,7 +192,7 @@ describe('money journey through `npm start` with a real SMTP server', () => {
     expect((await call(streamer, 'POST', `/api/v1/missions/${id}/accept`)).body.mission.state).toBe(
       'ACTIVE',
     );
-    expect(await earnings(streamer)).toEqual({ settled: 0, pending: 15_000, currency: 'KRW' });
+    expect(await earnings(streamer)).toEqual({ settled: 0, pending: 15_000, withdrawable: 0, withdrawn: 0, inFlight: 0, currency: 'KRW' });
     const d = await call(streamer, 'POST', `/api/v1/missions/${id}/decision`, {
       outcome: 'SUCCEEDED',
     });
@@ -204,18 +205,23 @@ describe('money journey through `npm start` with a real SMTP server', () => {
       held: 0,
       currency: 'KRW',
       points: 1_000,
+      owed: 0,
     });
     expect(await wallet(v2)).toEqual({
       available: 95_000,
       held: 0,
       currency: 'KRW',
       points: 1_000,
+      owed: 0,
     });
     const fee = Math.floor((15_000 * FEE_BPS) / 10_000);
     expect(fee).toBe(750);
     expect(await earnings(streamer)).toEqual({
       settled: 15_000 - fee,
       pending: 0,
+      withdrawable: 15_000 - fee,
+      withdrawn: 0,
+      inFlight: 0,
       currency: 'KRW',
     });
 
@@ -284,6 +290,9 @@ describe('money journey through `npm start` with a real SMTP server', () => {
     expect(await earnings(streamer)).toEqual({
       settled: before.earned + kept - fee,
       pending: 0,
+      withdrawable: before.earned + kept - fee,
+      withdrawn: 0,
+      inFlight: 0,
       currency: 'KRW',
     });
 
@@ -366,5 +375,12 @@ describe('money journey through `npm start` with a real SMTP server', () => {
     const report = JSON.parse(verify.stdout.slice(verify.stdout.indexOf('{\n')));
     expect(report).toMatchObject({ ok: true, problems: [] });
     expect(report.transfers).toBeGreaterThan(0);
-  }, 90_000);
+
+    // And what the payment provider (the sandbox's own books) reports agrees with ours.
+    const reconcile = await runCommand(
+      { dataDir, args: ['reconcile', '--from', '2020-01-01', '--to=2100-01-01'], env: { LOG_LEVEL: 'warn' } },
+      60_000,
+    );
+    expect(reconcile.code, `${reconcile.stdout}\n${reconcile.stderr}`).toBe(0);
+  }, 120_000);
 });

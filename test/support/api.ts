@@ -46,7 +46,7 @@ export function client(http: App) {
       return r.body.charge;
     },
     async wallet(who: Caller) {
-      return (await call('GET', '/api/v1/wallet', who)).body as { available: number; held: number; points: number };
+      return (await call('GET', '/api/v1/wallet', who)).body as { available: number; held: number; points: number; owed: number };
     },
     async channel(who: Caller, handle: string, settings?: Record<string, number>) {
       const r = await call('POST', '/api/v1/channels', who, { handle, displayName: handle, ...(settings ? { settings } : {}) });

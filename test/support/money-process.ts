@@ -3,7 +3,59 @@
 // embedded funding database of a DATA_DIR, waiting for a crash point to fire,
 // and `missionlink ledger verify`.
 import pg from 'pg';
-import { dataDirSecrets, embeddedPgPort, runCommand, sleep, type Exit, type ServerProcess } from './process.ts';
+import { expect } from 'vitest';
+import { httpClient, type HttpClient } from './http-client.ts';
+import { dataDirSecrets, embeddedPgPort, runCommand, sleep, spawnServer, tempDataDir, type Exit, type ServerProcess } from './process.ts';
+import { SmtpSink } from './smtp-sink.ts';
+
+/**
+ * One DATA_DIR, one SMTP server, and the `missionlink start` process
+ * currently running on them: started (with a crash point armed or not),
+ * stopped and started again on the same data. The caller stops the SMTP
+ * servers of its stages (`Stage.sinks`) when its tests are done.
+ * @example const stage = await Stage.create({ WITHDRAWAL_FEE_KRW: '500' }); await stage.start('payouts.beforeProviderCall');
+ */
+export class Stage {
+  /** Every stage's SMTP server, for the test file's afterAll. */
+  static readonly sinks: SmtpSink[] = [];
+  srv: ServerProcess | undefined;
+  readonly api: HttpClient;
+  private constructor(
+    readonly dataDir: string,
+    readonly smtp: SmtpSink,
+    private readonly extraEnv: Record<string, string>,
+  ) {
+    this.api = httpClient(() => this.srv!.url, { timeoutMs: 30_000 });
+  }
+
+  /** A fresh DATA_DIR and SMTP server; `env` is added to every start. */
+  static async create(env: Record<string, string> = {}): Promise<Stage> {
+    const smtp = await SmtpSink.start();
+    Stage.sinks.push(smtp);
+    return new Stage(await tempDataDir(), smtp, env);
+  }
+
+  get env(): Record<string, string> {
+    return { MIN_WINDOW_SECONDS: '1', SMTP_URL: this.smtp.url, LOG_LEVEL: 'warn', ...this.extraEnv };
+  }
+
+  /** Starts `missionlink start` on the DATA_DIR, with `crashAt` armed if given. */
+  async start(crashAt?: string): Promise<ServerProcess> {
+    this.srv = await spawnServer({ dataDir: this.dataDir, env: { ...this.env, MISSIONLINK_CRASH_AT: crashAt } });
+    await this.srv.waitReady(60_000);
+    return this.srv;
+  }
+
+  /** SIGTERM, and the process must be gone within 15 s. */
+  async stop(): Promise<void> {
+    const exit = await this.srv!.signal('SIGTERM', 15_000);
+    expect(exit.timedOut, this.srv!.stderr()).toBe(false);
+  }
+
+  query<T = Record<string, number>>(sql: string, params: unknown[] = []) {
+    return fundingQuery<T>(this.dataDir, sql, params);
+  }
+}
 
 /**
  * A client of the funding database of a running embedded server (as its own

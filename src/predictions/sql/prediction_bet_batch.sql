@@ -7,6 +7,10 @@
 -- Per item, the first reason that applies, in this order:
 --   invalid_side          the side is neither SUCCEEDED nor FAILED
 --   invalid_points        fewer than 1 point
+--   self_excluded         the bettor excluded themselves from spending
+--                         (spending_guards.self_excluded_until after the bet)
+--   blocked_by_channel    the mission's channel blocked the bettor
+--                         (channel_blocks)
 --   prediction_not_found  the mission has no prediction (none before acceptance)
 --   own_mission           the bettor owns the mission's channel
 --   prediction_locked     the prediction is resolved or refunded, the bet
@@ -94,13 +98,16 @@ BEGIN
                  CASE
                    WHEN i.side IS NULL OR i.side NOT IN ('SUCCEEDED', 'FAILED') THEN 'invalid_side'
                    WHEN i.x IS NULL OR i.x < 1 THEN 'invalid_points'
+                   -- Scalar subqueries (one lookup each), never a hash of the table.
+                   WHEN (SELECT true FROM spending_guards g WHERE g.user_id = i.u AND g.self_excluded_until > i.at) THEN 'self_excluded'
+                   WHEN (SELECT true FROM channel_blocks cb WHERE cb.channel = m.channel AND cb.user_id = i.u) THEN 'blocked_by_channel'
                    WHEN p.mission_id IS NULL THEN 'prediction_not_found'
                    WHEN m.channel_owner_id = i.u THEN 'own_mission'
                    WHEN p.state <> 'OPEN' OR NOT coalesce(i.at < p.locks_at, false) OR m.state = ANY (p_terminal) THEN 'prediction_locked'
                  END AS r
             FROM unnest(p_missions, p_users, p_sides, p_points, p_at, p_slots) WITH ORDINALITY AS i(mid, u, side, x, at, slot, n)
             LEFT JOIN p ON p.mission_id = i.mid
-            LEFT JOIN missions m ON m.id = p.mission_id AND m.id = ANY (p_missions)) k
+            LEFT JOIN missions m ON m.id = i.mid AND m.id = ANY (p_missions)) k
     LEFT JOIN LATERAL (SELECT a.id FROM accounts a
                         WHERE k.r IS NULL AND a.ledger = 'POINTS' AND a.code = 'user_wallet' AND a.owner = k.u::text LIMIT 1) w ON true
     LEFT JOIN LATERAL (SELECT a.id FROM accounts a
