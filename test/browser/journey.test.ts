@@ -165,7 +165,7 @@ describeWithBrowser('browser journey: propose, accept, back, bet, succeed', () =
         timeout: 2000,
       })
       .toBe('300P');
-    await card.getByRole('radio', { name: '실패' }).check();
+    await card.getByRole('radio', { name: '실패', exact: true }).check();
     await card.getByLabel('걸 포인트').fill('200');
     await card.getByRole('button', { name: /포인트 걸기/ }).click();
     await card.getByTestId('my-bet').filter({ hasText: '실패에 200P' }).waitFor();

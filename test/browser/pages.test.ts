@@ -365,7 +365,7 @@ describeWithBrowser(
         ).toEqual(['rgba(0, 0, 0, 0)', 'rgba(0, 0, 0, 0)']);
         const names = (await page.evaluate(animations)) as string[];
         if (reducedMotion === 'reduce') expect(names).toEqual(['none', 'none']);
-        else expect(names).toEqual(['overlay-alert-in, overlay-alert-out', 'overlay-pop']);
+        else expect(names).toEqual(['overlay-alert-enter', 'overlay-pop']);
         await ctx.close();
       }
     });

@@ -7,9 +7,11 @@ import {
   type Channel,
   type Mission,
   type MissionState,
+  type ModerationEvent,
   type Page,
   type PledgeEvent,
   type PredictionEvent,
+  type ProgressEvent,
   type StateEvent,
 } from './types.ts';
 
@@ -19,6 +21,8 @@ export interface LiveHandlers {
   pledge?(e: PledgeEvent, id: number): void;
   state?(e: StateEvent, id: number): void;
   prediction?(e: PredictionEvent, id: number): void;
+  progress?(e: ProgressEvent, id: number): void;
+  moderation?(e: ModerationEvent, id: number): void;
 }
 
 /**
@@ -53,7 +57,7 @@ export function useLiveEvents(url: string | null, handlers: LiveHandlers): LiveS
           retry = setTimeout(connect, Math.min(15_000, 1000 * 2 ** attempts++));
         }
       };
-      for (const type of ['pledge', 'state', 'prediction'] as const) {
+      for (const type of ['pledge', 'state', 'prediction', 'progress', 'moderation'] as const) {
         es.addEventListener(type, (ev) => {
           const msg = ev as MessageEvent<string>;
           const id = Number(msg.lastEventId);
@@ -86,6 +90,9 @@ export function useLiveEvents(url: string | null, handlers: LiveHandlers): LiveS
 const RANK: Record<MissionState, number> = {
   PROPOSED: 0,
   ACTIVE: 1,
+  // Decided, not final yet: between ACTIVE and the terminal states.
+  CONFIRMING: 1.3,
+  IN_REVIEW: 1.6,
   SUCCEEDED: 2,
   FAILED: 2,
   REJECTED: 2,
@@ -107,6 +114,11 @@ export function mergeMission(a: Mission, b: Mission): Mission {
     deadline: newer.deadline ?? a.deadline ?? b.deadline,
     acceptedAt: newer.acceptedAt ?? a.acceptedAt ?? b.acceptedAt,
     settledAt: a.settledAt ?? b.settledAt,
+    // Progress only grows, like totals.
+    unit:
+      newer.unit && (a.unit || b.unit)
+        ? { ...newer.unit, units: Math.max(a.unit?.units ?? 0, b.unit?.units ?? 0) }
+        : newer.unit,
   };
 }
 
@@ -115,6 +127,7 @@ export interface LastPledge {
   pledgeId: string;
   amount: number;
   backerName: string;
+  message?: string | null;
 }
 
 interface BoardState {
@@ -123,13 +136,19 @@ interface BoardState {
   lastPledge: Record<string, LastPledge>;
   /** When a mission reached a terminal state while this page was open. */
   endedAt: Record<string, number>;
+  /** Pledges whose message the channel owner hid while this page was open. */
+  hidden: Record<string, true>;
+  /** Missions whose proposal message the owner hid here (a list read just before still shows it). */
+  hiddenProposals: Record<string, true>;
 }
 
 type Action =
   | { type: 'missions'; missions: Mission[] }
   | { type: 'pledge'; e: PledgeEvent; id: number }
   | { type: 'state'; e: StateEvent }
-  | { type: 'prediction'; e: PredictionEvent };
+  | { type: 'prediction'; e: PredictionEvent }
+  | { type: 'progress'; e: ProgressEvent }
+  | { type: 'moderation'; missionId: string; pledgeId: string; proposal?: boolean };
 
 function reduce(s: BoardState, a: Action): BoardState {
   switch (a.type) {
@@ -139,12 +158,24 @@ function reduce(s: BoardState, a: Action): BoardState {
       for (const m of a.missions) {
         const old = missions[m.id];
         missions[m.id] = old ? mergeMission(old, m) : m;
+        if (s.hiddenProposals[m.id]) missions[m.id] = { ...missions[m.id]!, proposalMessage: null };
         if (old && RANK[old.state] < 2 && RANK[m.state] === 2) endedAt[m.id] = Date.now();
       }
       return { ...s, missions, endedAt };
     }
     case 'pledge': {
       const m = s.missions[a.e.missionId];
+      if (a.e.voided) {
+        // Totals drop (events come in order, so this one is newer than what is shown); no alert.
+        if (!m) return s;
+        return {
+          ...s,
+          missions: {
+            ...s.missions,
+            [m.id]: { ...m, pledgedAmount: a.e.pledgedAmount, backerCount: a.e.backerCount },
+          },
+        };
+      }
       const lastPledge = {
         ...s.lastPledge,
         [a.e.missionId]: {
@@ -152,6 +183,7 @@ function reduce(s: BoardState, a: Action): BoardState {
           pledgeId: a.e.pledgeId,
           amount: a.e.amount,
           backerName: a.e.backerName,
+          message: a.e.message ?? null,
         },
       };
       if (!m) return { ...s, lastPledge };
@@ -174,12 +206,39 @@ function reduce(s: BoardState, a: Action): BoardState {
       const next: Mission = { ...m };
       if (a.e.state && RANK[a.e.state] >= RANK[m.state]) next.state = a.e.state;
       if (a.e.deadline) next.deadline = a.e.deadline;
+      if (a.e.proposedOutcome) next.proposedOutcome = a.e.proposedOutcome;
+      if (a.e.disputeEndsAt) next.disputeEndsAt = a.e.disputeEndsAt;
+      if (a.e.disputedAmount !== undefined) next.disputedAmount = Math.max(next.disputedAmount ?? 0, a.e.disputedAmount);
       if (a.e.settled) next.settledAt = a.e.settledAt ?? new Date().toISOString();
       const endedAt =
         RANK[m.state] < 2 && RANK[next.state] === 2
           ? { ...s.endedAt, [m.id]: Date.now() }
           : s.endedAt;
       return { ...s, endedAt, missions: { ...s.missions, [m.id]: next } };
+    }
+    case 'progress': {
+      const m = s.missions[a.e.missionId];
+      if (!m) return s;
+      const units = Math.max(m.unit?.units ?? 0, a.e.units);
+      const unit = { label: a.e.label, maxUnits: a.e.maxUnits, units };
+      return { ...s, missions: { ...s.missions, [m.id]: { ...m, unit } } };
+    }
+    case 'moderation': {
+      const hidden = { ...s.hidden, [a.pledgeId]: true as const };
+      const last = s.lastPledge[a.missionId];
+      const lastPledge =
+        last?.pledgeId === a.pledgeId
+          ? { ...s.lastPledge, [a.missionId]: { ...last, message: null } }
+          : s.lastPledge;
+      if (!a.proposal) return { ...s, hidden, lastPledge };
+      const m = s.missions[a.missionId];
+      return {
+        ...s,
+        hidden,
+        lastPledge,
+        hiddenProposals: { ...s.hiddenProposals, [a.missionId]: true },
+        missions: m ? { ...s.missions, [m.id]: { ...m, proposalMessage: null } } : s.missions,
+      };
     }
     case 'prediction': {
       const old = s.pools[a.e.missionId];
@@ -209,8 +268,16 @@ export interface Board {
   pools: Record<string, PredictionEvent>;
   lastPledge: Record<string, LastPledge>;
   endedAt: Record<string, number>;
+  /** Pledges whose message the owner hid while the page was open (lists read earlier still have it). */
+  hidden: Record<string, true>;
   status: LiveStatus;
   reload(): Promise<void>;
+  /**
+   * Drops a message the owner just hid from this page at once (its
+   * `moderation` event follows); `proposal` when it is the mission's proposal
+   * message.
+   */
+  messageHidden(missionId: string, pledgeId: string, proposal?: boolean): void;
 }
 
 async function allOf(handle: string, state: MissionState): Promise<Mission[]> {
@@ -238,6 +305,8 @@ export function useChannelBoard(handle: string, extra: LiveHandlers = {}): Board
     pools: {},
     lastPledge: {},
     endedAt: {},
+    hidden: {},
+    hiddenProposals: {},
   });
   const stateRef = useRef(state);
   stateRef.current = state;
@@ -269,18 +338,21 @@ export function useChannelBoard(handle: string, extra: LiveHandlers = {}): Board
 
   const reload = useCallback(async () => {
     try {
-      const [{ channel: c }, proposed, active] = await Promise.all([
+      const [{ channel: c }, proposed, active, confirming, inReview] = await Promise.all([
         api<{ channel: Channel }>('GET', `/api/v1/channels/${encodeURIComponent(handle)}`),
         allOf(handle, 'PROPOSED'),
         allOf(handle, 'ACTIVE'),
+        allOf(handle, 'CONFIRMING'),
+        allOf(handle, 'IN_REVIEW'),
       ]);
       setChannel(c);
+      const open = [...proposed, ...active, ...confirming, ...inReview];
       const fresh = new Set<string>();
-      for (const m of [...proposed, ...active]) {
+      for (const m of open) {
         known.current.add(m.id);
         fresh.add(m.id);
       }
-      dispatch({ type: 'missions', missions: [...proposed, ...active] });
+      dispatch({ type: 'missions', missions: open });
       // Shown as open here but no longer open there: an event was missed; ask.
       for (const m of Object.values(stateRef.current.missions)) {
         if (!isTerminal(m.state) && !fresh.has(m.id)) void fetchMission(m.id);
@@ -295,6 +367,12 @@ export function useChannelBoard(handle: string, extra: LiveHandlers = {}): Board
     }
   }, [handle, fetchMission]);
 
+  const messageHidden = useCallback(
+    (missionId: string, pledgeId: string, proposal?: boolean) =>
+      dispatch({ type: 'moderation', missionId, pledgeId, proposal }),
+    [],
+  );
+
   const valid = /^[a-z0-9_]{3,24}$/.test(handle);
   const status = useLiveEvents(
     valid && !notFound ? `/api/v1/channels/${encodeURIComponent(handle)}/events` : null,
@@ -306,12 +384,26 @@ export function useChannelBoard(handle: string, extra: LiveHandlers = {}): Board
       },
       state: (e, id) => {
         dispatch({ type: 'state', e });
-        if (!known.current.has(e.missionId)) void fetchMission(e.missionId);
+        // A decision awaiting confirmation brings its proof and note: read them.
+        if (!known.current.has(e.missionId) || e.state === 'CONFIRMING' || e.state === 'IN_REVIEW') void fetchMission(e.missionId);
         extraRef.current.state?.(e, id);
       },
       prediction: (e, id) => {
         dispatch({ type: 'prediction', e });
         extraRef.current.prediction?.(e, id);
+      },
+      progress: (e, id) => {
+        dispatch({ type: 'progress', e });
+        if (!known.current.has(e.missionId)) void fetchMission(e.missionId);
+        extraRef.current.progress?.(e, id);
+      },
+      moderation: (e, id) => {
+        if (e.messageHidden && e.pledgeId) {
+          dispatch({ type: 'moderation', missionId: e.missionId, pledgeId: e.pledgeId });
+          // It may be the proposal's message (the mission's first pledge): the mission says.
+          if (stateRef.current.missions[e.missionId]?.proposalMessage) void fetchMission(e.missionId);
+        }
+        extraRef.current.moderation?.(e, id);
       },
     },
   );
@@ -347,7 +439,9 @@ export function useChannelBoard(handle: string, extra: LiveHandlers = {}): Board
     pools: state.pools,
     lastPledge: state.lastPledge,
     endedAt: state.endedAt,
+    hidden: state.hidden,
     status,
     reload,
+    messageHidden,
   };
 }

@@ -11,13 +11,22 @@ import { MePage } from './pages/Me.tsx';
 import { NotFoundPage } from './pages/NotFound.tsx';
 import { OpsPage } from './pages/Ops.tsx';
 import { OverlayPage } from './pages/Overlay.tsx';
+import { OverlaySettingsPage } from './pages/OverlaySettings.tsx';
 import { SignInPage, SignUpPage } from './pages/Auth.tsx';
 import { VerifyEmailPage } from './pages/VerifyEmail.tsx';
 import { StudioPage } from './pages/Studio.tsx';
 import { WalletPage } from './pages/Wallet.tsx';
+import { WebhooksPage } from './pages/Webhooks.tsx';
 import { matchRoute, navigate, useLocation } from './router.tsx';
+import { applyTheme } from './theme.ts';
 import type { Me } from './types.ts';
+// Pretendard, bundled (font-src 'self'): the variable font cut into unicode
+// ranges, so a page downloads only the pieces of Hangul and Latin it shows.
+import 'pretendard/dist/web/variable/pretendardvariable-dynamic-subset.css';
+// The overlay's rules are scoped (html.overlay, .overlay-settings).
+import './overlay.css';
 import './styles.css';
+import './polish.css';
 
 applyLang();
 
@@ -75,6 +84,12 @@ function App() {
     case 'studio':
       page = <RequireAuth>{(me) => <StudioPage me={me} />}</RequireAuth>;
       break;
+    case 'webhooks':
+      page = <RequireAuth>{(me) => <WebhooksPage me={me} />}</RequireAuth>;
+      break;
+    case 'overlay-settings':
+      page = <RequireAuth>{(me) => <OverlaySettingsPage me={me} />}</RequireAuth>;
+      break;
     case 'ops':
       page = <RequireAuth>{(me) => <OpsPage me={me} />}</RequireAuth>;
       break;
@@ -90,7 +105,11 @@ function App() {
 // The overlay has no page background at all (OBS composites it over video).
 if (matchRoute(window.location.pathname).name === 'overlay')
   document.documentElement.classList.add('overlay');
-else void bootSession();
+else {
+  // Not on the overlay: OBS composites it, its colours are its own.
+  applyTheme();
+  void bootSession();
+}
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

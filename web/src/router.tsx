@@ -57,6 +57,8 @@ const ROUTES: [string, RegExp, string[]][] = [
   ['wallet', /^\/wallet\/?$/, []],
   ['me', /^\/me\/?$/, []],
   ['studio', /^\/studio\/?$/, []],
+  ['webhooks', /^\/studio\/webhooks\/?$/, []],
+  ['overlay-settings', /^\/studio\/overlay\/?$/, []],
   ['ops', /^\/ops\/?$/, []],
   ['verify-email', /^\/verify-email\/?$/, []],
   ['channel', /^\/c\/([^/]+)\/?$/, ['handle']],

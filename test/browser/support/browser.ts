@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { describe } from 'vitest';
+import { describe, expect } from 'vitest';
 import { REPO_ROOT } from '../../support/process.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -26,7 +26,8 @@ const ARGS = [
 /** `describe`, or `describe.skip` with a warning when there is no Chromium (a failure under REQUIRE_BROWSER=1). */
 export function describeWithBrowser(name: string, fn: () => void): void {
   if (existsSync(CHROMIUM)) {
-    describe(name, fn);
+    // One retry: for a test whose browser died under it (see launchBrowser).
+    describe(name, { retry: 1 }, fn);
     return;
   }
   if (process.env.REQUIRE_BROWSER === '1') {
@@ -43,9 +44,34 @@ export function describeWithBrowser(name: string, fn: () => void): void {
   describe.skip(name, fn);
 }
 
-/** A fresh browser; each launch runs on a new temporary profile (user-data-dir). */
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 30_000 });
+/**
+ * A fresh browser; each launch runs on a new temporary profile (user-data-dir).
+ * Should Chromium itself die (it did once in CI, mid-test, with nothing in
+ * its log), the next `newContext` launches it again, so one lost browser
+ * fails the test it was in (which describeWithBrowser retries once), not
+ * every test after it.
+ */
+export async function launchBrowser(): Promise<Browser> {
+  const launch = () =>
+    chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 30_000 });
+  let current = await launch();
+  let relaunching: Promise<Browser> | undefined;
+  const newContext: Browser['newContext'] = async (...args) => {
+    if (!current.isConnected()) {
+      console.warn('!!! Chromium went away; launching it again');
+      current = await (relaunching ??= launch().finally(() => (relaunching = undefined)));
+    }
+    return current.newContext(...args);
+  };
+  return new Proxy(current, {
+    get(_target, prop) {
+      if (prop === 'newContext') return newContext;
+      const value: unknown = Reflect.get(current, prop);
+      return typeof value === 'function'
+        ? (value as (...a: unknown[]) => unknown).bind(current)
+        : value;
+    },
+  });
 }
 
 export async function newContext(
@@ -61,6 +87,55 @@ export async function newContext(
   });
   ctx.setDefaultTimeout(10_000);
   return ctx;
+}
+
+/**
+ * A page of the app at `pathName` in a context of its own (added to
+ * `opts.contexts` for the caller to close), signed in as `who` through the
+ * session cookie (the password test/support/api.ts signs up with) or
+ * anonymous; the page's console errors (other than failed loads) and
+ * uncaught exceptions go to `opts.problems`. Resolves once a signed-in page
+ * has traded its cookie for tokens.
+ * @example const page = await openPage(browser, app.url, streamer, '/studio', { problems, contexts });
+ */
+export async function openPage(
+  browser: Browser,
+  baseURL: string,
+  who: { email: string } | null,
+  pathName: string,
+  opts: {
+    problems: string[];
+    contexts: BrowserContext[];
+    password?: string;
+    width?: number;
+    height?: number;
+    initScript?: string;
+  },
+): Promise<Page> {
+  const ctx = await newContext(browser, baseURL, {
+    width: opts.width ?? 1366,
+    height: opts.height ?? 768,
+  });
+  opts.contexts.push(ctx);
+  if (opts.initScript) await ctx.addInitScript(opts.initScript);
+  if (who) {
+    const res = await ctx.request.post('/api/v1/auth/login', {
+      data: { email: who.email, password: opts.password ?? 'a long password' },
+    });
+    expect(res.status()).toBe(200);
+  }
+  const page = await ctx.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/Failed to load resource/.test(m.text()))
+      opts.problems.push(`${page.url()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => opts.problems.push(`${page.url()}: ${e.message}`));
+  await page.goto(pathName);
+  if (who)
+    await page
+      .getByRole('button', { name: /^(로그아웃|Sign out)$/ })
+      .waitFor({ state: 'attached' });
+  return page;
 }
 
 /** Fails the page on any console error, uncaught exception or CSP violation. */

@@ -3,6 +3,7 @@ import { signOut } from '../api.ts';
 import { useSession } from '../hooks.ts';
 import { setLang, useLang, useT } from '../i18n.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
+import { setTheme, useTheme } from '../theme.ts';
 
 export function PageTitle({ children }: { children: ReactNode }) {
   // tabIndex -1: focus moves here after in-app navigation, for screen readers.
@@ -39,6 +40,42 @@ export function LanguageSwitch() {
   );
 }
 
+/** Dark mode on or off (a toggle button); the choice is kept in localStorage. */
+export function ThemeSwitch() {
+  const t = useT();
+  const dark = useTheme() === 'dark';
+  return (
+    <button
+      type="button"
+      className="theme-switch"
+      aria-pressed={dark}
+      title={t.nav.darkMode}
+      onClick={() => setTheme(dark ? 'light' : 'dark')}
+    >
+      <svg
+        viewBox="0 0 24 24"
+        aria-hidden="true"
+        focusable="false"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="2"
+        strokeLinecap="round"
+        strokeLinejoin="round"
+      >
+        {dark ? (
+          <>
+            <circle cx="12" cy="12" r="4" />
+            <path d="M12 2v2M12 20v2M4.9 4.9l1.4 1.4M17.7 17.7l1.4 1.4M2 12h2M20 12h2M4.9 19.1l1.4-1.4M17.7 6.3l1.4-1.4" />
+          </>
+        ) : (
+          <path d="M20 14.5A8 8 0 0 1 9.5 4a8 8 0 1 0 10.5 10.5z" />
+        )}
+      </svg>
+      <span className="visually-hidden">{t.nav.darkMode}</span>
+    </button>
+  );
+}
+
 export function Layout({ children }: { children: ReactNode }) {
   const t = useT();
   const session = useSession();
@@ -67,6 +104,7 @@ export function Layout({ children }: { children: ReactNode }) {
             )}
           </nav>
           <div className="header-tools">
+            <ThemeSwitch />
             <LanguageSwitch />
             {session.status === 'signed-in' && me ? (
               <>
@@ -101,7 +139,7 @@ export function Layout({ children }: { children: ReactNode }) {
       </main>
       <footer className="site-footer">
         <p>
-          MissionLink · <a href="/api/v1/openapi.json">API</a>
+          MissionLink · <a href="/api/docs">{t.nav.apiDocs}</a>
         </p>
       </footer>
     </div>

@@ -4,7 +4,7 @@ import { groupDigits, pts } from '../format.ts';
 import { useAction, useNow, useSession } from '../hooks.ts';
 import { useT } from '../i18n.ts';
 import type { Mission, Prediction, PredictionEvent, Side } from '../types.ts';
-import { Countdown, parseAmount, ProblemMessage, SuccessMessage, TextField } from './ui.tsx';
+import { AmountField, Countdown, parseAmount, ProblemMessage, SuccessMessage } from './ui.tsx';
 
 /**
  * The points-only prediction of an ACTIVE mission: live pools (from the
@@ -143,10 +143,9 @@ export function PredictionWidget({
               </label>
             ))}
           </fieldset>
-          <TextField
+          <AmountField
             label={t.prediction.points}
             error={pointsError}
-            inputMode="numeric"
             value={points}
             onChange={setPoints}
           />

@@ -1,41 +1,37 @@
 // Small building blocks shared by the pages.
-import { useEffect, useId, useRef, type InputHTMLAttributes, type ReactNode } from 'react';
+import { useEffect, useId, useLayoutEffect, useRef, useState, type InputHTMLAttributes, type ReactNode } from 'react';
 import { ApiError, OfflineError } from '../api.ts';
-import { countdown } from '../format.ts';
+import { amountEdit, countdown, groupedAmountText } from '../format.ts';
 import { useNow } from '../hooks.ts';
-import { useT } from '../i18n.ts';
+import { useLang, useT } from '../i18n.ts';
+import { describeProblem, GENERIC_TEXT } from '../problems.ts';
 import type { LiveStatus } from '../live.ts';
 import type { MissionState } from '../types.ts';
 
-/** A server problem (or network failure), in words a person can act on. */
+/**
+ * A server problem (or network failure), in words a person can act on: the
+ * sentence for its catalogue code and one per offending field, in the
+ * reader's language (problems.ts). The server's own English `detail` and
+ * field messages are never shown.
+ */
 export function ProblemMessage({ error }: { error: unknown }) {
   const t = useT();
+  const lang = useLang();
   if (!error) return null;
-  let headline = t.errors.generic!;
-  let detail: string | undefined;
-  let fields: { path: string; message: string }[] = [];
+  let headline = GENERIC_TEXT[lang];
+  let fields: string[] = [];
   if (error instanceof ApiError) {
-    headline = (error.code && t.errors[error.code]) || error.problem.title || headline;
-    detail = error.problem.detail;
-    fields = error.problem.errors ?? [];
-    if (detail === headline) detail = undefined;
+    ({ headline, fields } = describeProblem(error.problem, lang));
   } else if (error instanceof OfflineError) {
     headline = t.common.offline;
-  } else if (error instanceof Error) {
-    detail = error.message;
   }
   return (
     <div className="alert alert-error" role="alert">
       <p className="alert-title">{headline}</p>
-      {detail && <p className="alert-detail">{detail}</p>}
       {fields.length > 0 && (
         <ul className="alert-fields">
-          {fields.map((f, i) => (
-            <li key={i}>
-              {f.path ? <code>{f.path}</code> : null}
-              {f.path ? ': ' : ''}
-              {f.message}
-            </li>
+          {fields.map((f) => (
+            <li key={f}>{f}</li>
           ))}
         </ul>
       )}
@@ -108,6 +104,74 @@ export function TextField({
           id={id}
           value={value}
           onChange={(e) => onChange(e.target.value)}
+          aria-describedby={describedBy}
+          aria-invalid={invalid || undefined}
+        />
+      )}
+    </Field>
+  );
+}
+
+/**
+ * A labelled KRW (or points) amount input that groups digits as they are
+ * typed ("10000" shows as "10,000", the caret staying after the same digit).
+ * `value` is the text; parseAmount(value) is the integer to submit. Anything
+ * but digits is dropped as it is typed; a numeric keypad opens on phones.
+ */
+export function AmountField({
+  label,
+  hint,
+  error,
+  value,
+  onChange,
+  ...input
+}: {
+  label: string;
+  hint?: string;
+  error?: string | null;
+  value: string;
+  onChange: (value: string) => void;
+} & Omit<InputHTMLAttributes<HTMLInputElement>, 'id' | 'value' | 'onChange' | 'type'>) {
+  const ref = useRef<HTMLInputElement>(null);
+  const caret = useRef<number | null>(null);
+  const shown = groupedAmountText(value);
+  // After React writes the regrouped text, put the caret back after its digit.
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (el && caret.current !== null && document.activeElement === el) {
+      el.setSelectionRange(caret.current, caret.current);
+    }
+    caret.current = null;
+  });
+  return (
+    <Field label={label} hint={hint} error={error}>
+      {({ id, describedBy, invalid }) => (
+        <input
+          inputMode="numeric"
+          autoComplete="off"
+          {...input}
+          ref={ref}
+          type="text"
+          className={`amount-input ${input.className ?? ''}`.trim()}
+          id={id}
+          value={shown}
+          onChange={(e) => {
+            const el = e.target;
+            const edit = amountEdit(
+              shown,
+              el.value,
+              el.selectionStart ?? el.value.length,
+              (e.nativeEvent as InputEvent).inputType ?? '',
+            );
+            if (edit.text === shown) {
+              // Nothing to change (a letter typed): React keeps the text, the caret stays put.
+              el.value = shown;
+              el.setSelectionRange(edit.caret, edit.caret);
+              return;
+            }
+            caret.current = edit.caret;
+            onChange(edit.text);
+          }}
           aria-describedby={describedBy}
           aria-invalid={invalid || undefined}
         />
@@ -290,9 +354,41 @@ export function toDuration(seconds: number): { amount: string; unit: Unit } {
 
 export type { Unit as DurationUnit };
 
-/** Parses a KRW or points amount typed by a person ("26,650" works too). */
-export function parseAmount(text: string): number {
-  const cleaned = text.replace(/[,\s원Pp]/g, '');
-  if (!/^\d+$/.test(cleaned)) return NaN;
-  return Number(cleaned);
+export { parseAmount } from '../format.ts';
+
+/** A read-only value (a URL to paste elsewhere) with a button that copies it. */
+export function CopyField({ label, hint, value, testId }: { label: string; hint: string; value: string; testId?: string }) {
+  const t = useT();
+  const [copied, setCopied] = useState(false);
+  return (
+    <Field label={label} hint={hint}>
+      {({ id, describedBy }) => (
+        <div className="inline-form">
+          <input
+            id={id}
+            readOnly
+            value={value}
+            aria-describedby={describedBy}
+            data-testid={testId}
+            onFocus={(e) => e.target.select()}
+          />
+          <button
+            type="button"
+            className="button button-secondary"
+            onClick={() => {
+              void navigator.clipboard
+                ?.writeText(value)
+                .then(() => {
+                  setCopied(true);
+                  setTimeout(() => setCopied(false), 2000);
+                })
+                .catch(() => undefined);
+            }}
+          >
+            {copied ? t.common.copied : t.common.copy}
+          </button>
+        </div>
+      )}
+    </Field>
+  );
 }

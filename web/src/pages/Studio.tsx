@@ -1,13 +1,16 @@
-import { useCallback, useId, useMemo, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useId, useMemo, useRef, useState, type ReactNode } from 'react';
 import { api, ApiError, reloadMe } from '../api.ts';
 import { Chart } from '../components/Chart.tsx';
+import { hidePledgeMessage, HideMessageButton, proposalPledgeId } from '../components/HideMessage.tsx';
+import { BlockList, BlockedWordsField, ProgressControl } from '../components/Moderation.tsx';
+import { UnitCounter } from '../components/Terms.tsx';
 import { PageTitle } from '../components/Layout.tsx';
 import {
+  AmountField,
   ConfirmDialog,
   Countdown,
   DurationInput,
   durationSeconds,
-  Field,
   LiveIndicator,
   parseAmount,
   ProblemMessage,
@@ -17,13 +20,17 @@ import {
   TextField,
   toDuration,
   type DurationUnit,
+  CopyField,
 } from '../components/ui.tsx';
-import { dateTime, groupDigits, percentOfBps, won } from '../format.ts';
+import { dateTime, durationWords, groupDigits, percentOfBps, won } from '../format.ts';
 import { useAction, usePolling, useTitle } from '../hooks.ts';
 import { useLang, useT } from '../i18n.ts';
 import { useChannelBoard } from '../live.ts';
 import { Link } from '../router.tsx';
-import type { Channel, ChannelSettings, Earnings, Me, Mission, Page, Payout } from '../types.ts';
+import { queueAction } from '../studio-keys.ts';
+import { WithdrawalsSection } from '../components/Withdrawals.tsx';
+import { Proof } from './Channel.tsx';
+import type { Channel, ChannelSettings, Dispute, Earnings, Me, Mission, Page, Payout } from '../types.ts';
 
 const HANDLE = /^[a-z0-9_]{3,24}$/;
 const chars = (s: string) => [...s].length;
@@ -78,6 +85,9 @@ function StudioDashboard({ handle }: { handle: string }) {
   usePolling(loadPayouts, 15_000);
 
   const [pending, setPending] = useState<Pending>(null);
+  const [blocksVersion, setBlocksVersion] = useState(0);
+  // Proof link and note typed for each active mission, sent with its decision.
+  const [proofs, setProofs] = useState<Record<string, { url: string; note: string }>>({});
   const act = useAction();
   const decide = (kind: NonNullable<Pending>['kind'], m: Mission) =>
     act.run(async () => {
@@ -85,16 +95,39 @@ function StudioDashboard({ handle }: { handle: string }) {
         kind === 'succeed' || kind === 'fail'
           ? `/api/v1/missions/${m.id}/decision`
           : `/api/v1/missions/${m.id}/${kind}`;
+      const proof = proofs[m.id];
+      const extra = {
+        ...(proof?.url.trim() ? { proofUrl: proof.url.trim() } : {}),
+        ...(proof?.note.trim() ? { note: proof.note.trim() } : {}),
+      };
       const body =
         kind === 'succeed'
-          ? { outcome: 'SUCCEEDED' }
+          ? { outcome: 'SUCCEEDED', ...extra }
           : kind === 'fail'
-            ? { outcome: 'FAILED' }
+            ? { outcome: 'FAILED', ...extra }
             : undefined;
       const { mission } = await api<{ mission: Mission }>('POST', path, { body });
       await board.reload();
       void loadEarnings();
-      return t.studio.done(`${mission.title} — ${t.state[mission.state]}`);
+      return decidedSentence(kind, mission);
+    });
+  /** What a decision did, as a sentence ("미션을 수락했습니다"), from the state it left the mission in. */
+  const decidedSentence = (kind: NonNullable<Pending>['kind'] | 'accept', m: Mission) => {
+    if (m.state === 'CONFIRMING' || m.state === 'IN_REVIEW') return t.studio.confirming(m.title);
+    const expected = {
+      accept: ['ACTIVE', t.studio.accepted],
+      reject: ['REJECTED', t.studio.rejected],
+      succeed: ['SUCCEEDED', t.studio.succeeded],
+      fail: ['FAILED', t.studio.failed],
+      cancel: ['CANCELLED', t.studio.cancelled],
+    } as const;
+    const [state, sentence] = expected[kind];
+    return m.state === state ? sentence(m.title) : t.studio.stateNow(m.title, t.state[m.state]);
+  };
+  const lockPrediction = (m: Mission) =>
+    act.run(async () => {
+      await api('POST', `/api/v1/missions/${m.id}/prediction/lock`);
+      return t.studio.predictionLocked(m.title);
     });
   const accept = (m: Mission) =>
     act.run(async () => {
@@ -103,16 +136,71 @@ function StudioDashboard({ handle }: { handle: string }) {
         `/api/v1/missions/${m.id}/accept`,
       );
       await board.reload();
-      return t.studio.done(`${mission.title} — ${t.state[mission.state]}`);
+      return decidedSentence('accept', mission);
+    });
+  const blockProposer = (m: Mission) =>
+    act.run(async () => {
+      await api('POST', `/api/v1/channels/${handle}/blocks`, {
+        body: { userId: m.createdBy },
+      });
+      setBlocksVersion((v) => v + 1);
+      return m.proposerName ? t.studio.blockedProposer(m.proposerName) : t.terms.blocked;
+    });
+
+  // The proposal's message is its first pledge's: found, hidden, and dropped from the card at once.
+  const hideProposalMessage = (m: Mission) =>
+    act.run(async () => {
+      const pledgeId = await proposalPledgeId(m.id);
+      if (!pledgeId) return null;
+      await hidePledgeMessage(pledgeId);
+      board.messageHidden(m.id, pledgeId, true);
+      return t.terms.messageHidden;
     });
 
   const channel = board.channel;
   const queue = board.missions
     .filter((m) => m.state === 'PROPOSED')
     .sort((a, b) => a.acceptDeadline.localeCompare(b.acceptDeadline));
+  // A decided proposal leaves the queue: focus goes to the card that takes its
+  // place (or the one before, or the queue's heading), so the keyboard can go on.
+  const queueCards = useRef(new Map<string, HTMLElement>());
+  const queueHeading = useRef<HTMLHeadingElement>(null);
+  const refocus = useRef<{ gone: string; index: number } | null>(null);
+  const queueIds = queue.map((m) => m.id).join(',');
+  useEffect(() => {
+    const r = refocus.current;
+    if (!r) return;
+    const ids = queueIds ? queueIds.split(',') : [];
+    if (ids.includes(r.gone)) return;
+    refocus.current = null;
+    const next = ids[Math.min(r.index, ids.length - 1)];
+    (next ? queueCards.current.get(next) : queueHeading.current)?.focus();
+  }, [queueIds]);
+  const leavingQueue = (m: Mission) => {
+    refocus.current = { gone: m.id, index: Math.max(0, queue.findIndex((x) => x.id === m.id)) };
+  };
+  const moveInQueue = (m: Mission, by: number) => {
+    const i = queue.findIndex((x) => x.id === m.id);
+    const to = queue[i + by];
+    if (to) queueCards.current.get(to.id)?.focus();
+  };
+  const acceptFromQueue = (m: Mission) => {
+    if (act.busy) return;
+    leavingQueue(m);
+    void accept(m).then((ok) => {
+      if (!ok) refocus.current = null;
+    });
+  };
+  const rejectFromQueue = (m: Mission) => {
+    if (!act.busy) setPending({ kind: 'reject', mission: m });
+  };
+
   const active = board.missions
     .filter((m) => m.state === 'ACTIVE')
     .sort((a, b) => (a.deadline ?? '').localeCompare(b.deadline ?? ''));
+  const confirming = board.missions
+    .filter((m) => m.state === 'CONFIRMING' || m.state === 'IN_REVIEW')
+    .sort((a, b) => (a.disputeEndsAt ?? '').localeCompare(b.disputeEndsAt ?? ''));
 
   // Cumulative earnings: a step at each payout, from 0 when the channel was made until now.
   const channelCreatedAt = board.channel?.createdAt;
@@ -218,8 +306,8 @@ function StudioDashboard({ handle }: { handle: string }) {
                 {
                   label: t.studio.chart,
                   values: chart.y,
-                  color: '#5b21b6',
-                  fill: 'rgba(91, 33, 182, 0.12)',
+                  color: 'var(--chart-1)',
+                  fill: 'var(--chart-1-fill)',
                   stepped: true,
                 },
               ]}
@@ -243,33 +331,41 @@ function StudioDashboard({ handle }: { handle: string }) {
         ) : null}
       </section>
 
-      <section className="section" aria-labelledby="queue-h">
-        <h2 id="queue-h">{t.studio.queue}</h2>
+      <WithdrawalsSection earnings={earnings} onChange={() => void loadEarnings().catch(() => undefined)} />
+
+      <section className="section studio-queue" aria-labelledby="queue-h">
+        <h2 id="queue-h" ref={queueHeading} tabIndex={-1}>
+          {t.studio.queue}
+        </h2>
         {queue.length === 0 ? (
           <p className="muted">{t.studio.queueEmpty}</p>
         ) : (
-          <div className="missions">
-            {queue.map((m) => (
-              <StudioMission key={m.id} mission={m}>
-                <button
-                  type="button"
-                  className="button button-primary"
-                  disabled={act.busy}
-                  onClick={() => void accept(m)}
-                >
-                  {t.studio.accept}
-                </button>
-                <button
-                  type="button"
-                  className="button button-secondary"
-                  disabled={act.busy}
-                  onClick={() => setPending({ kind: 'reject', mission: m })}
-                >
-                  {t.studio.reject}
-                </button>
-              </StudioMission>
-            ))}
-          </div>
+          <>
+            <QueueKeys />
+            <div className="missions">
+              {queue.map((m) => (
+                <QueueCard
+                  key={m.id}
+                  mission={m}
+                  busy={act.busy}
+                  cardRef={(el) => {
+                    if (el) queueCards.current.set(m.id, el);
+                    else queueCards.current.delete(m.id);
+                  }}
+                  onAccept={() => acceptFromQueue(m)}
+                  onReject={() => rejectFromQueue(m)}
+                  onMove={(by) => moveInQueue(m, by)}
+                  onBlock={() => void blockProposer(m)}
+                  onHideMessage={() =>
+                    void hideProposalMessage(m).then(
+                      // Its button is gone with the message: focus stays on the card.
+                      (ok) => ok && queueCards.current.get(m.id)?.focus(),
+                    )
+                  }
+                />
+              ))}
+            </div>
+          </>
         )}
       </section>
 
@@ -280,7 +376,19 @@ function StudioDashboard({ handle }: { handle: string }) {
         ) : (
           <div className="missions">
             {active.map((m) => (
-              <StudioMission key={m.id} mission={m}>
+              <StudioMission
+                key={m.id}
+                mission={m}
+                extra={
+                  m.unit ? (
+                    <ProgressControl mission={m} onReported={() => void board.reload()} />
+                  ) : null
+                }
+              >
+                <ProofFields
+                  value={proofs[m.id] ?? { url: '', note: '' }}
+                  onChange={(v) => setProofs((p) => ({ ...p, [m.id]: v }))}
+                />
                 <button
                   type="button"
                   className="button button-success"
@@ -305,11 +413,33 @@ function StudioDashboard({ handle }: { handle: string }) {
                 >
                   {t.studio.cancelMission}
                 </button>
+                <button
+                  type="button"
+                  className="button button-secondary"
+                  disabled={act.busy}
+                  onClick={() => void lockPrediction(m)}
+                >
+                  {t.disputes.lockPrediction}
+                </button>
               </StudioMission>
             ))}
           </div>
         )}
       </section>
+
+      {confirming.length > 0 && (
+        <section className="section" aria-labelledby="confirming-h">
+          <h2 id="confirming-h">{t.disputes.confirmingTitle}</h2>
+          <p className="muted">{t.disputes.confirmingLead}</p>
+          <div className="missions">
+            {confirming.map((m) => (
+              <StudioMission key={m.id} mission={m}>
+                <Disputes mission={m} />
+              </StudioMission>
+            ))}
+          </div>
+        </section>
+      )}
 
       <section className="card section" aria-labelledby="links-h">
         <h2 id="links-h">{t.studio.links}</h2>
@@ -318,9 +448,18 @@ function StudioDashboard({ handle }: { handle: string }) {
           <Link to={`/c/${handle}`}>{`${window.location.origin}/c/${handle}`}</Link>
         </p>
         <CopyField label={t.studio.overlayUrl} value={overlayUrl} hint={t.studio.overlayHint} />
+        <p>
+          <Link to="/studio/overlay">{t.overlaySettings.title}</Link> —{' '}
+          {t.overlaySettings.studioLink}
+        </p>
+        <p>
+          <Link to="/studio/webhooks">{t.webhooks.title}</Link> — {t.webhooks.studioLink}
+        </p>
       </section>
 
       {channel && <ChannelForm mode="edit" channel={channel} onSaved={() => void board.reload()} />}
+
+      <BlockList handle={handle} version={blocksVersion} />
 
       <ConfirmDialog
         open={Boolean(pending)}
@@ -334,14 +473,184 @@ function StudioDashboard({ handle }: { handle: string }) {
           if (!pending) return;
           const p = pending;
           setPending(null);
-          void decide(p.kind, p.mission);
+          if (p.kind === 'reject') leavingQueue(p.mission);
+          void decide(p.kind, p.mission).then((ok) => {
+            if (!ok) refocus.current = null;
+          });
         }}
       />
     </>
   );
 }
 
-function StudioMission({ mission: m, children }: { mission: Mission; children: ReactNode }) {
+/** The keys of the queue, shown once above it. */
+function QueueKeys() {
+  const t = useT();
+  return (
+    <p className="hint queue-keys" data-testid="queue-keys">
+      <span className="queue-keys-title">{t.studio.keysTitle}:</span>{' '}
+      <span>
+        <kbd>Tab</kbd> {t.studio.keyPick}
+      </span>{' '}
+      ·{' '}
+      <span>
+        <kbd>↑</kbd>
+        <kbd>↓</kbd> {t.studio.keyMove}
+      </span>{' '}
+      ·{' '}
+      <span>
+        <kbd>A</kbd> {t.studio.keyAccept}
+      </span>{' '}
+      ·{' '}
+      <span>
+        <kbd>R</kbd> {t.studio.keyReject}
+      </span>
+    </p>
+  );
+}
+
+/**
+ * A proposal waiting in the queue: who proposed it and what they wrote (as
+ * the server shows it: blocked words masked, nothing once hidden), what is
+ * held, how long it would run, how long is left to accept. Focused, it takes
+ * A (accept) and R (reject) and moves with ↑/↓ (studio-keys.ts).
+ */
+function QueueCard({
+  mission: m,
+  busy,
+  cardRef,
+  onAccept,
+  onReject,
+  onMove,
+  onBlock,
+  onHideMessage,
+}: {
+  mission: Mission;
+  busy: boolean;
+  cardRef(el: HTMLElement | null): void;
+  onAccept(): void;
+  onReject(): void;
+  onMove(by: number): void;
+  onBlock(): void;
+  onHideMessage(): void;
+}) {
+  const t = useT();
+  const titleId = useId();
+  const keysId = useId();
+  return (
+    <article
+      ref={cardRef}
+      className="mission mission-proposed queue-card"
+      tabIndex={0}
+      aria-labelledby={titleId}
+      aria-describedby={keysId}
+      aria-keyshortcuts="A R"
+      data-mission-id={m.id}
+      onKeyDown={(e) => {
+        const action = queueAction(
+          {
+            key: e.key,
+            code: e.code,
+            altKey: e.altKey,
+            ctrlKey: e.ctrlKey,
+            metaKey: e.metaKey,
+            repeat: e.repeat,
+            isComposing: e.nativeEvent.isComposing,
+          },
+          e.target as HTMLElement,
+        );
+        if (!action) return;
+        e.preventDefault();
+        if (action === 'accept') onAccept();
+        else if (action === 'reject') onReject();
+        else onMove(action === 'next' ? 1 : -1);
+      }}
+    >
+      <header className="mission-head">
+        <h3 id={titleId} className="mission-title">
+          {m.title}
+        </h3>
+        <StateBadge state={m.state} />
+      </header>
+      <p className="queue-proposer" data-testid="proposer">
+        {m.proposerName ? t.studio.proposedBy(m.proposerName) : t.studio.proposerUnknown}
+      </p>
+      {m.proposalMessage && (
+        <div className="queue-message">
+          <span className="visually-hidden">{t.studio.proposalMessage}: </span>
+          <blockquote data-testid="proposal-message">{m.proposalMessage}</blockquote>
+          <HideMessageButton backerName={m.proposerName} busy={busy} onHide={onHideMessage} />
+        </div>
+      )}
+      {m.description && <p className="mission-description">{m.description}</p>}
+      <dl className="mission-facts">
+        <div>
+          <dt>{t.studio.heldTotal}</dt>
+          <dd>
+            <strong className="total" data-testid="mission-total">
+              {won(m.pledgedAmount)}
+            </strong>{' '}
+            <span className="muted">{t.common.backers(m.backerCount)}</span>
+          </dd>
+        </div>
+        <div>
+          <dt>{t.studio.duration}</dt>
+          <dd data-testid="mission-duration">{durationWords(m.durationSeconds, t)}</dd>
+        </div>
+        {m.unit && (
+          <div>
+            <dt>{t.terms.progress}</dt>
+            <dd>
+              <UnitCounter mission={m} />
+            </dd>
+          </div>
+        )}
+        <div>
+          <dt>{t.channel.acceptLeft}</dt>
+          <dd>
+            <Countdown until={m.acceptDeadline} className="big-time" />
+          </dd>
+        </div>
+      </dl>
+      <p id={keysId} className="visually-hidden">
+        {t.studio.cardKeys}
+      </p>
+      <div className="button-row">
+        <button
+          type="button"
+          className="button button-primary"
+          disabled={busy}
+          aria-keyshortcuts="A"
+          onClick={onAccept}
+        >
+          {t.studio.accept} <kbd aria-hidden="true">A</kbd>
+        </button>
+        <button
+          type="button"
+          className="button button-secondary"
+          disabled={busy}
+          aria-keyshortcuts="R"
+          onClick={onReject}
+        >
+          {t.studio.reject} <kbd aria-hidden="true">R</kbd>
+        </button>
+        <button type="button" className="button button-ghost" disabled={busy} onClick={onBlock}>
+          {t.terms.blockProposer}
+        </button>
+      </div>
+    </article>
+  );
+}
+
+function StudioMission({
+  mission: m,
+  children,
+  extra,
+}: {
+  mission: Mission;
+  children: ReactNode;
+  extra?: ReactNode;
+}) {
   const t = useT();
   const titleId = useId();
   return (
@@ -363,50 +672,116 @@ function StudioMission({ mission: m, children }: { mission: Mission; children: R
             <span className="muted">{t.common.backers(m.backerCount)}</span>
           </dd>
         </div>
-        <div>
-          <dt>{m.state === 'PROPOSED' ? t.channel.acceptLeft : t.channel.timeLeft}</dt>
-          <dd>
-            <Countdown
-              until={m.state === 'PROPOSED' ? m.acceptDeadline : m.deadline}
-              className="big-time"
-            />
-          </dd>
-        </div>
+        {m.unit && (
+          <div>
+            <dt>{t.terms.progress}</dt>
+            <dd>
+              <UnitCounter mission={m} />
+            </dd>
+          </div>
+        )}
+        {m.state === 'PROPOSED' || m.state === 'ACTIVE' ? (
+          <div>
+            <dt>{m.state === 'PROPOSED' ? t.channel.acceptLeft : t.channel.timeLeft}</dt>
+            <dd>
+              <Countdown
+                until={m.state === 'PROPOSED' ? m.acceptDeadline : m.deadline}
+                className="big-time"
+              />
+            </dd>
+          </div>
+        ) : (
+          <>
+            {m.proposedOutcome && (
+              <div>
+                <dt>{t.disputes.proposedOutcome}</dt>
+                <dd>{t.state[m.proposedOutcome]}</dd>
+              </div>
+            )}
+            {m.state === 'CONFIRMING' && (
+              <div>
+                <dt>{t.disputes.windowLeft}</dt>
+                <dd>
+                  <Countdown until={m.disputeEndsAt} className="big-time" />
+                </dd>
+              </div>
+            )}
+            <div>
+              <dt>{t.disputes.disputed}</dt>
+              <dd data-testid="mission-disputed">{won(m.disputedAmount ?? 0)}</dd>
+            </div>
+          </>
+        )}
       </dl>
+      {extra}
+      <Proof mission={m} />
+      {m.state === 'IN_REVIEW' && <p className="alert alert-info">{t.disputes.inReview}</p>}
       <div className="button-row">{children}</div>
     </article>
   );
 }
 
-function CopyField({ label, value, hint }: { label: string; value: string; hint: string }) {
+/** Optional proof link and note of a decision, checked as the server does before it is sent. */
+function ProofFields({
+  value,
+  onChange,
+}: {
+  value: { url: string; note: string };
+  onChange(v: { url: string; note: string }): void;
+}) {
   const t = useT();
-  const [copied, setCopied] = useState(false);
+  const url = value.url.trim();
+  const badUrl = url !== '' && (!/^https:\/\/[^\s]+$/.test(url) || chars(url) > 500);
+  const badNote = chars(value.note.trim()) > 500;
   return (
-    <Field label={label} hint={hint}>
-      {({ id, describedBy }) => (
-        <div className="inline-form">
-          <input
-            id={id}
-            readOnly
-            value={value}
-            aria-describedby={describedBy}
-            onFocus={(e) => e.target.select()}
-          />
-          <button
-            type="button"
-            className="button button-secondary"
-            onClick={() => {
-              void navigator.clipboard?.writeText(value).then(() => {
-                setCopied(true);
-                setTimeout(() => setCopied(false), 2000);
-              });
-            }}
-          >
-            {copied ? t.common.copied : t.common.copy}
-          </button>
-        </div>
+    <div className="proof-fields">
+      <TextField
+        label={t.disputes.proofUrl}
+        hint={t.disputes.proofUrlHint}
+        error={badUrl ? t.disputes.errProofUrl : null}
+        type="url"
+        inputMode="url"
+        value={value.url}
+        onChange={(u) => onChange({ ...value, url: u })}
+      />
+      <TextField
+        label={t.disputes.noteLabel}
+        hint={t.disputes.noteHint}
+        error={badNote ? t.disputes.errNote : null}
+        value={value.note}
+        onChange={(n) => onChange({ ...value, note: n })}
+      />
+    </div>
+  );
+}
+
+/** The disputes of a decided mission, for its streamer (refreshed every few seconds). */
+function Disputes({ mission }: { mission: Mission }) {
+  const t = useT();
+  const [items, setItems] = useState<Dispute[] | null>(null);
+  const load = useCallback(async () => {
+    const page = await api<Page<Dispute>>('GET', `/api/v1/missions/${mission.id}/disputes?limit=100`);
+    setItems(page.items);
+  }, [mission.id]);
+  usePolling(load, 5000);
+  return (
+    <section className="disputes" aria-label={t.disputes.disputesTitle}>
+      <h4>{t.disputes.disputesTitle}</h4>
+      {!items ? (
+        <Spinner label={t.common.loading} />
+      ) : items.length === 0 ? (
+        <p className="muted">{t.disputes.noDisputes}</p>
+      ) : (
+        <ul className="dispute-list" data-testid="dispute-list">
+          {items.map((d) => (
+            <li key={d.id}>
+              <span className="muted">{t.disputes.by(d.backerName, won(d.amount))}</span>
+              <p className="dispute-reason">{d.reason}</p>
+            </li>
+          ))}
+        </ul>
       )}
-    </Field>
+    </section>
   );
 }
 
@@ -415,6 +790,9 @@ const DEFAULTS: ChannelSettings = {
   missionMaxAmount: 1_000_000,
   acceptWindowSeconds: 3600,
   failureKeepBps: 0,
+  blockedWords: [],
+  disputeWindowSeconds: 0,
+  disputeThresholdBps: 3000,
 };
 
 /** Creates a channel, or edits its name and settings (PATCH, partial). */
@@ -432,6 +810,11 @@ function ChannelForm(
     toDuration(start.acceptWindowSeconds),
   );
   const [keep, setKeep] = useState(String(start.failureKeepBps / 100));
+  const [words, setWords] = useState<string[]>(start.blockedWords ?? []);
+  const [dispWin, setDispWin] = useState<{ amount: string; unit: DurationUnit }>(
+    toDuration(start.disputeWindowSeconds),
+  );
+  const [threshold, setThreshold] = useState(String(start.disputeThresholdBps / 100));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const action = useAction();
   const headingId = useId();
@@ -466,6 +849,12 @@ function ChannelForm(
           const bps = Math.round(pct * 100);
           if (keep.trim() === '' || !Number.isFinite(pct) || bps < 0 || bps > 5000)
             errs.keep = t.studio.errKeep;
+          const dispSeconds = dispWin.amount.trim() === '' ? 0 : durationSeconds(dispWin.amount, dispWin.unit);
+          if (!Number.isSafeInteger(dispSeconds) || dispSeconds < 0 || dispSeconds > 86_400)
+            errs.dispWin = t.disputes.errWindow;
+          const thresholdBps = Math.round(Number(threshold) * 100);
+          if (threshold.trim() === '' || !Number.isFinite(thresholdBps) || thresholdBps < 1 || thresholdBps > 10_000)
+            errs.threshold = t.disputes.errThreshold;
           setErrors(errs);
           if (Object.keys(errs).length) return;
           const settings: ChannelSettings = {
@@ -473,6 +862,9 @@ function ChannelForm(
             missionMaxAmount: hi,
             acceptWindowSeconds: seconds,
             failureKeepBps: bps,
+            blockedWords: words,
+            disputeWindowSeconds: dispSeconds,
+            disputeThresholdBps: thresholdBps,
           };
           void action.run(async () => {
             if (editing && props.mode === 'edit') {
@@ -514,17 +906,15 @@ function ChannelForm(
           onChange={setName}
         />
         <div className="grid-2">
-          <TextField
+          <AmountField
             label={t.studio.minAmount}
             error={errors.minmax}
-            inputMode="numeric"
             value={min}
             onChange={setMin}
           />
-          <TextField
+          <AmountField
             label={t.studio.maxAmount}
             error={errors.minmax}
-            inputMode="numeric"
             value={max}
             onChange={setMax}
           />
@@ -547,7 +937,28 @@ function ChannelForm(
             value={keep}
             onChange={setKeep}
           />
+          <DurationInput
+            label={t.disputes.windowSetting}
+            hint={t.disputes.windowSettingHint}
+            error={errors.dispWin}
+            amount={dispWin.amount}
+            unit={dispWin.unit}
+            onChange={(amount, unit) => setDispWin({ amount, unit })}
+          />
+          <TextField
+            label={t.disputes.thresholdSetting}
+            hint={t.disputes.thresholdSettingHint}
+            error={errors.threshold}
+            type="number"
+            inputMode="decimal"
+            min={0.01}
+            max={100}
+            step={0.01}
+            value={threshold}
+            onChange={setThreshold}
+          />
         </div>
+        <BlockedWordsField words={words} onChange={setWords} />
         <ProblemMessage error={action.error} />
         <SuccessMessage>{action.done}</SuccessMessage>
         <button type="submit" className="button button-primary" disabled={action.busy}>

@@ -1,0 +1,110 @@
+// The caller's channel point movements (grants, daily claims, bets, payouts),
+// newest first, reloaded whenever the points balance moves.
+import { useEffect, useState } from 'react';
+import { api } from '../api.ts';
+import { dateTime, pts } from '../format.ts';
+import { useAction } from '../hooks.ts';
+import { useLang, useT } from '../i18n.ts';
+import type { Page, PointsEntry } from '../types.ts';
+import { pointsWords } from '../wallet-history.ts';
+import { ProblemMessage, Spinner } from './ui.tsx';
+
+const PAGE = 20;
+
+export function PointsHistory({ balance }: { balance: number | undefined }) {
+  const t = useT();
+  const lang = useLang();
+  const [items, setItems] = useState<PointsEntry[] | null>(null);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const more = useAction();
+
+  useEffect(() => {
+    if (balance === undefined) return;
+    let live = true;
+    api<Page<PointsEntry>>('GET', `/api/v1/wallet/points/transactions?limit=${PAGE}`).then(
+      (page) => {
+        if (!live) return;
+        setItems((old) => {
+          if (!old) {
+            setCursor(page.nextCursor);
+            return page.items;
+          }
+          const fresh = page.items.filter((e) => !old.some((o) => o.id === e.id));
+          return [...fresh, ...old];
+        });
+      },
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [balance]);
+
+  return (
+    <section className="card" aria-labelledby="points-history-h">
+      <h2 id="points-history-h">{t.wallet.pointsHistoryTitle}</h2>
+      {items === null ? (
+        <Spinner label={t.common.loading} />
+      ) : items.length === 0 ? (
+        <p className="muted">{t.common.empty}</p>
+      ) : (
+        <table className="table statement" data-testid="points-history">
+          <thead>
+            <tr>
+              <th scope="col" className="when">
+                {t.wallet.when}
+              </th>
+              <th scope="col">{t.wallet.kind}</th>
+              <th scope="col" className="num">
+                {t.wallet.amount}
+              </th>
+              <th scope="col" className="num">
+                {t.wallet.balanceAfter}
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((e) => {
+              const words = pointsWords(e, t);
+              return (
+                <tr key={e.id} data-points-kind={e.kind}>
+                  <td className="when">{dateTime(e.createdAt, lang)}</td>
+                  <td className="kind">
+                    <span className="entry-when">{dateTime(e.createdAt, lang)}</span>
+                    {words.label}
+                    {words.title && <span className="entry-title">{words.title}</span>}
+                  </td>
+                  <td className={`num ${words.sign}`}>{words.amount}</td>
+                  <td className="num">{pts(e.balanceAfter)}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+      <ProblemMessage error={more.error} />
+      {cursor && (
+        <button
+          type="button"
+          className="button button-secondary"
+          disabled={more.busy}
+          onClick={() =>
+            void more.run(async () => {
+              const page = await api<Page<PointsEntry>>(
+                'GET',
+                `/api/v1/wallet/points/transactions?limit=${PAGE}&cursor=${encodeURIComponent(cursor)}`,
+              );
+              setItems((old) => [
+                ...(old ?? []),
+                ...page.items.filter((e) => !(old ?? []).some((o) => o.id === e.id)),
+              ]);
+              setCursor(page.nextCursor);
+            })
+          }
+        >
+          {t.common.loadMore}
+        </button>
+      )}
+    </section>
+  );
+}
