@@ -2,6 +2,7 @@
 // Pulumi.prod.yaml hold the settings). `pulumi up` in this folder.
 import * as pulumi from '@pulumi/pulumi';
 import { createPlatform } from './src/platform.ts';
+import type { SecretRotationConfig } from './src/rotation.ts';
 
 const config = new pulumi.Config('missionlink');
 const aws = new pulumi.Config('aws');
@@ -14,8 +15,12 @@ const platform = createPlatform({
   kubernetesVersion: config.get('kubernetesVersion') ?? '1.32',
   adminRoleArns: config.requireObject<string[]>('adminRoleArns'),
   ciRoleArn: config.require('ciRoleArn'),
-  bastionAllowedCidrs: config.getObject<string[]>('bastionAllowedCidrs') ?? [],
+  adminHost: config.getBoolean('adminHost') ?? true,
+  logRetentionDays: config.getNumber('logRetentionDays') ?? 365,
+  imageSigning: config.getBoolean('imageSigning') ?? false,
   nodeInstanceTypes: config.getObject<string[]>('nodeInstanceTypes') ?? ['m6i.large'],
+  // Set once the secrets hold their values (deploy/README.md, "Secrets").
+  secretRotation: config.getObject<SecretRotationConfig>('secretRotation') ?? {},
 });
 
 export const {
@@ -31,5 +36,9 @@ export const {
   dbBackupRoleArn,
   secretsReaderRoleArn,
   backupBucket,
-  bastionPublicIp,
+  adminHostId,
+  databaseSecurityGroupId,
+  flowLogGroup,
+  imageSigningKeyArn,
+  rotatedSecrets,
 } = platform;

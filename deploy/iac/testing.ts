@@ -38,13 +38,15 @@ export async function runPlatform(
           state.endpoint = 'https://ABCDEF.gr7.ap-northeast-2.eks.amazonaws.com';
         }
         if (r.type === 'aws:ec2/launchTemplate:LaunchTemplate') state.latestVersion = 1;
-        if (r.type === 'aws:ec2/instance:Instance') state.publicIp = '203.0.113.10';
+        if (r.type === 'aws:ec2/instance:Instance') state.privateIp = '10.40.64.10';
         if (r.type === 'aws:s3/bucket:Bucket') state.bucket = r.inputs.bucket;
         return { id, state };
       },
       call(c: pulumi.runtime.MockCallArgs) {
         if (c.token === 'aws:ssm/getParameter:getParameter')
           return { name: c.inputs.name, value: 'ami-0123456789abcdef0', type: 'String' };
+        if (c.token === 'aws:ec2/getManagedPrefixList:getManagedPrefixList')
+          return { id: 'pl-s3mock', name: c.inputs.name, entries: [] };
         if (c.token === 'aws:index/getCallerIdentity:getCallerIdentity')
           return {
             accountId: '111111111111',

@@ -34,7 +34,9 @@ const vap = admission.find((o) => o.kind === 'ValidatingAdmissionPolicy')!;
 const binding = admission.find((o) => o.kind === 'ValidatingAdmissionPolicyBinding')!;
 const kyverno = admission.filter((o) => o.kind === 'ClusterPolicy');
 const namespaces = parseYamlStream(
-  readFileSync(path.join(DEPLOY, 'cluster/namespaces.yaml'), 'utf8'),
+  ['dev', 'prod']
+    .map((env) => readFileSync(path.join(DEPLOY, `cluster/${env}/namespace.yaml`), 'utf8'))
+    .join('\n---\n'),
   { bigint: true },
 );
 

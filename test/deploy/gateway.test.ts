@@ -4,9 +4,12 @@
 // (Envoy Gateway's order), then the longest path prefix, then method, then the
 // most header matches, then the most query-parameter matches), and checks
 // where each request lands: canary by header or query parameter, a weighted
-// split otherwise, nothing internal exposed.
+// split otherwise, nothing internal exposed, the ops API on its own route.
+// The Gateway lives in the cluster's `edge` namespace (deploy/cluster/<env>)
+// and admits a route only when the route's namespace passes the listener's
+// allowedRoutes (here: the label missionlink.io/gateway-access=true).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { haveTool, OVERLAYS, render, type K8sObject } from './support.ts';
+import { CLUSTERS, haveTool, OVERLAYS, render, type K8sObject } from './support.ts';
 
 const hasKubectl = haveTool(
   'kubectl',
@@ -63,12 +66,36 @@ function specificity(m: Match): number[] {
   ];
 }
 
+interface Listener {
+  name: string;
+  port: number;
+  hostname?: string;
+  allowedRoutes?: {
+    namespaces?: {
+      from?: 'Same' | 'All' | 'Selector';
+      selector?: { matchLabels?: Record<string, string> };
+    };
+  };
+}
+
+/** Whether `listener` of `gateway` admits a route from namespace `ns` (Gateway API allowedRoutes). */
+function admits(objs: K8sObject[], gateway: K8sObject, listener: Listener, ns: string): boolean {
+  const from = listener.allowedRoutes?.namespaces?.from ?? 'Same';
+  if (from === 'All') return true;
+  if (from === 'Same') return ns === gateway.metadata.namespace;
+  const labels =
+    objs.find((o) => o.kind === 'Namespace' && o.metadata.name === ns)?.metadata.labels ?? {};
+  return Object.entries(listener.allowedRoutes!.namespaces!.selector?.matchLabels ?? {}).every(
+    ([k, v]) => labels[k] === v,
+  );
+}
+
 function route(objs: K8sObject[], req: Request): Landing | 'no listener' | 'no route' {
   const gateway = objs.find((o) => o.kind === 'Gateway')!;
   const port = req.port ?? 443;
-  const listener = (
-    gateway.spec.listeners as { name: string; port: number; hostname?: string }[]
-  ).find((l) => l.port === port && (l.hostname === undefined || l.hostname === req.host));
+  const listener = (gateway.spec.listeners as Listener[]).find(
+    (l) => l.port === port && (l.hostname === undefined || l.hostname === req.host),
+  );
   if (!listener) return 'no listener';
   const url = new URL(`https://${req.host}${req.path}`);
   const headers = Object.fromEntries(
@@ -77,9 +104,15 @@ function route(objs: K8sObject[], req: Request): Landing | 'no listener' | 'no r
   const candidates: { key: number[]; order: number; landing: Landing }[] = [];
   let order = 0;
   for (const r of objs.filter((o) => o.kind === 'HTTPRoute')) {
-    const attached = (r.spec.parentRefs as { name: string; sectionName?: string }[]).some(
+    const ns = r.metadata.namespace!;
+    const attached = (
+      r.spec.parentRefs as { name: string; namespace?: string; sectionName?: string }[]
+    ).some(
       (p) =>
-        p.name === gateway.metadata.name && (!p.sectionName || p.sectionName === listener.name),
+        p.name === gateway.metadata.name &&
+        (p.namespace ?? ns) === gateway.metadata.namespace &&
+        (!p.sectionName || p.sectionName === listener.name) &&
+        admits(objs, gateway, listener, ns),
     );
     if (!attached || !(r.spec.hostnames ?? [req.host]).includes(req.host)) continue;
     for (const rule of r.spec.rules) {
@@ -120,17 +153,21 @@ describe.skipIf(!hasKubectl).each(Object.entries(OVERLAYS))(
   'Gateway routes of the %s overlay',
   (env) => {
     let objs: K8sObject[];
+    let app: K8sObject[];
     let hosts: { app: string; api: string; overlay: string };
     beforeAll(() => {
-      objs = render(`overlays/${env}`);
+      app = render(`overlays/${env}`);
+      objs = [...render(CLUSTERS[env as keyof typeof CLUSTERS]), ...app];
       const suffix = env === 'prod' ? 'missionlink.example' : 'dev.missionlink.example';
       hosts = { app: `app.${suffix}`, api: `api.${suffix}`, overlay: `overlay.${suffix}` };
     });
     const go = (req: Request) => route(objs, req);
 
-    it('serves app, api and overlay hosts from one Gateway, over TLS', () => {
+    it('serves app, api and overlay hosts from one Gateway in the platform’s namespace, over TLS', () => {
+      expect(app.filter((o) => o.kind === 'Gateway')).toEqual([]);
       const gateways = objs.filter((o) => o.kind === 'Gateway');
       expect(gateways).toHaveLength(1);
+      expect(gateways[0]!.metadata.namespace).toBe('edge');
       const https = gateways[0]!.spec.listeners.filter(
         (l: { protocol: string }) => l.protocol === 'HTTPS',
       );
@@ -203,6 +240,72 @@ describe.skipIf(!hasKubectl).each(Object.entries(OVERLAYS))(
       expect(go({ host: hosts.api, path: '/' })).toBe('no route');
     });
 
+    it('attaches routes only from namespaces labelled for the Gateway', () => {
+      const intruder = structuredClone(
+        app.find((o) => o.kind === 'HTTPRoute' && o.metadata.name === 'api')!,
+      );
+      intruder.metadata = { name: 'intruder', namespace: 'intruder' };
+      intruder.spec.rules = [
+        {
+          matches: [{ path: { type: 'Exact', value: '/api/v1/me' } }],
+          backendRefs: [{ name: 'evil', port: 80 }],
+        },
+      ];
+      const namespace = (labels: Record<string, string>) => ({
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: 'intruder', labels },
+      });
+      const withIntruder = (labels: Record<string, string>) => [
+        ...objs,
+        namespace(labels),
+        intruder,
+      ];
+      expect(
+        (route(withIntruder({}), { host: hosts.api, path: '/api/v1/me' }) as Landing).route,
+      ).toBe('api');
+      expect(
+        (
+          route(withIntruder({ 'missionlink.io/gateway-access': 'true' }), {
+            host: hosts.api,
+            path: '/api/v1/me',
+          }) as Landing
+        ).route,
+      ).toBe('intruder');
+      // The plain-HTTP listener takes routes from the edge namespace only.
+      const http = structuredClone(intruder);
+      http.spec.parentRefs = [{ name: 'missionlink', namespace: 'edge', sectionName: 'http' }];
+      http.spec.hostnames = [hosts.api];
+      const redirected = route(
+        [...objs, namespace({ 'missionlink.io/gateway-access': 'true' }), http],
+        {
+          host: hosts.api,
+          port: 80,
+          path: '/api/v1/me',
+        },
+      ) as Landing;
+      expect(redirected.route).toBe('https-redirect');
+    });
+
+    it('sends every ops API request, whatever its method or headers, to the ops route (the admin-only SecurityPolicy’s target)', () => {
+      for (const host of [hosts.app, hosts.api]) {
+        for (const [path, method, headers] of [
+          ['/api/v1/ops/withdrawals', 'GET', {}],
+          ['/api/v1/ops/withdrawals/0192/approve', 'POST', {}],
+          ['/api/v1/ops/users/1/release-holds', 'POST', { 'x-canary': 'always' }],
+          ['/api/v1/ops/missions/1/resolve?version=v2', 'POST', {}],
+          ['/api/v1/ops', 'GET', {}],
+        ] as const) {
+          const landing = go({ host, path, method, headers }) as Landing;
+          expect(landing.route, `${host}${path}`).toBe('ops');
+          expect(landing.backends, `${host}${path}`).toEqual({ api: 1 });
+        }
+        // A lookalike path is not the ops API (and not covered by the policy).
+        expect((go({ host, path: '/api/v1/opsx' }) as Landing).route).not.toBe('ops');
+      }
+      expect(go({ host: hosts.overlay, path: '/api/v1/ops/withdrawals' })).toBe('no route');
+    });
+
     it('keeps live event streams open (no request timeout)', () => {
       for (const host of Object.values(hosts)) {
         for (const path of ['/api/v1/channels/streamer/events', '/api/v1/missions/0192/events']) {
@@ -251,7 +354,7 @@ describe.skipIf(!hasKubectl).each(Object.entries(OVERLAYS))(
 
     it('routes only to Services that exist, on their port', () => {
       const services = new Map(
-        objs.filter((o) => o.kind === 'Service').map((s) => [s.metadata.name, s]),
+        app.filter((o) => o.kind === 'Service').map((s) => [s.metadata.name, s]),
       );
       const listeners = new Set(
         objs.find((o) => o.kind === 'Gateway')!.spec.listeners.map((l: { name: string }) => l.name),

@@ -2,13 +2,15 @@
 // (its own package, a workspace of the root: the root's `npm ci` installs it). Checks the network and the
 // cluster as data: three zones, a NAT gateway per zone, nodes and databases
 // in private subnets, a private API endpoint, access entries, the 9443
-// webhook rule, the Load Balancer Controller's role, and that nothing but the
-// load balancer and an allow-listed bastion faces the internet.
+// webhook rule, the Load Balancer Controller's role, the EKS add-ons, the
+// separation of the database subnets (no internet route, their own security
+// group, VPC endpoints, flow logs) and that nothing but the load balancer
+// faces the internet (people come in through SSM Session Manager, not SSH).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEPLOY } from './support.ts';
+import { DEPLOY, haveTool, podSpecOf, render, type K8sObject } from './support.ts';
 
 const IAC = path.join(DEPLOY, 'iac');
 
@@ -33,8 +35,19 @@ const ARGS = {
   kubernetesVersion: '1.32',
   adminRoleArns: ['arn:aws:iam::111111111111:role/missionlink-admin'],
   ciRoleArn: 'arn:aws:iam::111111111111:role/missionlink-ci',
-  bastionAllowedCidrs: ['198.51.100.0/24'],
+  adminHost: true,
   nodeInstanceTypes: ['m6i.large'],
+  logRetentionDays: 1825,
+  imageSigning: true,
+  secretRotation: {
+    database: {
+      lambdaArn: 'arn:aws:lambda:ap-northeast-2:111111111111:function:missionlink-rotate-postgres',
+    },
+    provider: {
+      lambdaArn: 'arn:aws:lambda:ap-northeast-2:111111111111:function:missionlink-rotate-provider',
+      schedule: 'rate(60 days)',
+    },
+  } as Record<string, { lambdaArn: string; schedule?: string }>,
 };
 
 async function run(args: typeof ARGS): Promise<Run> {
@@ -78,20 +91,21 @@ describe('the AWS platform (Pulumi, mocked)', () => {
     ).toBe(true);
   });
 
-  it('has one NAT gateway per zone, in that zone’s public subnet, serving that zone’s private subnets', () => {
+  const routeTableOf = (subnetId: string) =>
+    byId(
+      of('aws:ec2/routeTableAssociation:RouteTableAssociation').find(
+        (a) => a.inputs.subnetId === subnetId,
+      )!.inputs.routeTableId,
+    )!;
+
+  it('has one NAT gateway per zone, in that zone’s public subnet, serving that zone’s node subnet', () => {
     const nats = of('aws:ec2/natGateway:NatGateway');
     expect(nats).toHaveLength(3);
     const natZone = new Map(nats.map((n) => [n.id, byId(n.inputs.subnetId)!]));
     for (const subnet of natZone.values()) expect(subnet.inputs.tags.tier).toBe('public');
     expect(new Set([...natZone.values()].map((s) => s.inputs.availabilityZone)).size).toBe(3);
 
-    const routeTableOf = (subnetId: string) =>
-      byId(
-        of('aws:ec2/routeTableAssociation:RouteTableAssociation').find(
-          (a) => a.inputs.subnetId === subnetId,
-        )!.inputs.routeTableId,
-      )!;
-    for (const s of [...subnets('nodes'), ...subnets('databases')]) {
+    for (const s of subnets('nodes')) {
       const routes = routeTableOf(s.id).inputs.routes as {
         cidrBlock: string;
         natGatewayId?: string;
@@ -109,6 +123,225 @@ describe('the AWS platform (Pulumi, mocked)', () => {
       );
     }
   });
+
+  it('gives the database subnets no route out of the VPC: only the S3 gateway endpoint', () => {
+    const s3 = of('aws:ec2/vpcEndpoint:VpcEndpoint').find(
+      (e) => e.inputs.vpcEndpointType === 'Gateway',
+    )!;
+    expect(s3.inputs.serviceName).toBe('com.amazonaws.ap-northeast-2.s3');
+    for (const s of subnets('databases')) {
+      const table = routeTableOf(s.id);
+      expect(table.inputs.routes ?? [], s.name).toEqual([]);
+      expect(s3.inputs.routeTableIds, s.name).toContain(table.id);
+      // Their table is theirs alone: no other subnet shares it (and its NAT route).
+      const sharing = of('aws:ec2/routeTableAssociation:RouteTableAssociation').filter(
+        (a) => a.inputs.routeTableId === table.id,
+      );
+      expect(
+        sharing.map((a) => a.inputs.subnetId),
+        s.name,
+      ).toEqual([s.id]);
+    }
+    expect(of('aws:ec2/route:Route')).toEqual([]);
+  });
+
+  it('reaches AWS through VPC endpoints (sts, ecr, secretsmanager, logs, ssm …) with private DNS, HTTPS from the VPC only', () => {
+    const interfaces = of('aws:ec2/vpcEndpoint:VpcEndpoint').filter(
+      (e) => e.inputs.vpcEndpointType === 'Interface',
+    );
+    const services = interfaces.map((e) =>
+      e.inputs.serviceName.replace('com.amazonaws.ap-northeast-2.', ''),
+    );
+    for (const needed of [
+      'sts',
+      'ecr.api',
+      'ecr.dkr',
+      'secretsmanager',
+      'logs',
+      'ec2',
+      'ssm',
+      'ssmmessages',
+      'ec2messages',
+    ])
+      expect(services).toContain(needed);
+    const nodeIds = subnets('nodes')
+      .map((s) => s.id)
+      .sort();
+    for (const e of interfaces) {
+      expect(e.inputs.privateDnsEnabled, e.name).toBe(true);
+      expect([...e.inputs.subnetIds].sort(), e.name).toEqual(nodeIds);
+    }
+    const sg = byId(interfaces[0]!.inputs.securityGroupIds[0])!;
+    const ingress = of('aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule').filter(
+      (r) => r.inputs.securityGroupId === sg.id,
+    );
+    expect(ingress.map((r) => r.inputs)).toEqual([
+      expect.objectContaining({
+        cidrIpv4: '10.40.0.0/16',
+        ipProtocol: 'tcp',
+        fromPort: 443,
+        toPort: 443,
+      }),
+    ]);
+  });
+
+  it('records every connection in VPC flow logs and keeps them, and the control plane’s logs, encrypted for the configured years', () => {
+    const [flow] = of('aws:ec2/flowLog:FlowLog');
+    expect(flow!.inputs).toMatchObject({
+      vpcId: of('aws:ec2/vpc:Vpc')[0]!.id,
+      trafficType: 'ALL',
+      logDestinationType: 'cloud-watch-logs',
+    });
+    const groups = of('aws:cloudwatch/logGroup:LogGroup');
+    expect(groups.map((g) => g.inputs.name).sort()).toEqual([
+      '/aws/eks/missionlink-prod/cluster',
+      '/missionlink/missionlink-prod/vpc-flow-logs',
+    ]);
+    for (const g of groups) {
+      expect(g.inputs.retentionInDays, g.name).toBe(1825);
+      expect(g.inputs.kmsKeyId, g.name).toMatch(/kms/);
+    }
+    expect(flow!.inputs.logDestination).toBe(
+      'arn:aws:mock:::aws:cloudwatch/logGroup:LogGroup/missionlink-prod-flow-logs',
+    );
+  });
+
+  it('refuses log retention under a year', async () => {
+    await expect(
+      run({ ...ARGS, environment: 'dev', vpcCidr: '10.50.0.0/16', logRetentionDays: 90 }),
+    ).rejects.toThrow(/at least 365 days/);
+  }, 60_000);
+
+  it('puts the database nodes behind their own security group: 5432 is the only data port from the app nodes, nothing from addresses', () => {
+    const sgs = of('aws:ec2/securityGroup:SecurityGroup');
+    const sg = (n: string) => sgs.find((s) => s.name === `missionlink-prod-${n}`)!.id;
+    const ingress = of('aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule').filter(
+      (r) => r.inputs.securityGroupId === sg('databases'),
+    );
+    const fromNodes = ingress.filter((r) => r.inputs.referencedSecurityGroupId === sg('nodes'));
+    expect(fromNodes.map((r) => r.inputs.fromPort).sort((a, b) => a - b)).toEqual([
+      5432, 8000, 9100, 9187, 10250,
+    ]);
+    for (const r of ingress) {
+      expect(r.inputs.cidrIpv4, r.name).toBeUndefined();
+      expect(r.inputs.ipProtocol, r.name).toBe('tcp');
+      expect(r.inputs.fromPort, r.name).toBe(r.inputs.toPort);
+      expect([sg('nodes'), sg('control-plane'), sg('databases')], r.name).toContain(
+        r.inputs.referencedSecurityGroupId,
+      );
+    }
+    // Between database instances: replication and the instance manager; from the control plane: the kubelet.
+    expect(
+      ingress
+        .filter((r) => r.inputs.referencedSecurityGroupId === sg('databases'))
+        .map((r) => r.inputs.fromPort)
+        .sort(),
+    ).toEqual([5432, 8000]);
+    expect(
+      ingress
+        .filter((r) => r.inputs.referencedSecurityGroupId === sg('control-plane'))
+        .map((r) => r.inputs.fromPort),
+    ).toEqual([10250]);
+    // It opens nothing outside the VPC but S3's prefix list.
+    const egress = of('aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule').filter(
+      (r) => r.inputs.securityGroupId === sg('databases'),
+    );
+    expect(egress.map((r) => r.inputs.cidrIpv4 ?? r.inputs.prefixListId).sort()).toEqual([
+      '10.40.0.0/16',
+      'pl-s3mock',
+    ]);
+    // The database node group's launch template carries only that group (not the EKS cluster group).
+    const dbGroup = of('aws:eks/nodeGroup:NodeGroup').find(
+      (g) => g.inputs.nodeGroupName === 'databases',
+    )!;
+    const template = (id: string) =>
+      of('aws:ec2/launchTemplate:LaunchTemplate').find((t) => t.id === id)!;
+    expect(template(dbGroup.inputs.launchTemplate.id).inputs.vpcSecurityGroupIds).toEqual([
+      sg('databases'),
+    ]);
+    const general = of('aws:eks/nodeGroup:NodeGroup').find(
+      (g) => g.inputs.nodeGroupName === 'general',
+    )!;
+    expect(template(general.inputs.launchTemplate.id).inputs.vpcSecurityGroupIds).toEqual([
+      sg('nodes'),
+      'sg-eks-cluster',
+    ]);
+  });
+
+  it('pins the EKS add-ons: vpc-cni enforcing NetworkPolicies, EBS CSI (on tainted nodes too), metrics-server, coredns, kube-proxy', () => {
+    const addons: Record<string, Resource['inputs']> = Object.fromEntries(
+      of('aws:eks/addon:Addon').map((a) => [a.inputs.addonName, a.inputs]),
+    );
+    expect(Object.keys(addons).sort()).toEqual([
+      'aws-ebs-csi-driver',
+      'coredns',
+      'kube-proxy',
+      'metrics-server',
+      'vpc-cni',
+    ]);
+    for (const [n, a] of Object.entries(addons)) {
+      expect(a.addonVersion, n).toMatch(/^v\d+\.\d+\.\d+-eksbuild\.\d+$/);
+      expect(a.resolveConflictsOnUpdate, n).toBe('OVERWRITE');
+    }
+    expect(JSON.parse(addons['vpc-cni']!.configurationValues).enableNetworkPolicy).toBe('true');
+    expect(
+      JSON.parse(addons['aws-ebs-csi-driver']!.configurationValues).node.tolerateAllTaints,
+    ).toBe(true);
+    // Their controllers use their own IRSA roles; the nodes no longer hold the CNI policy.
+    const roles = of('aws:iam/role:Role');
+    const subjects = (arn: string) => {
+      const role = roles.find((r) => `arn:aws:mock:::aws:iam/role:Role/${r.name}` === arn)!;
+      return Object.entries(
+        JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Condition.StringEquals,
+      ).find(([k]) => k.endsWith(':sub'))![1];
+    };
+    expect(subjects(addons['vpc-cni']!.serviceAccountRoleArn)).toEqual([
+      'system:serviceaccount:kube-system:aws-node',
+    ]);
+    expect(subjects(addons['aws-ebs-csi-driver']!.serviceAccountRoleArn)).toEqual([
+      'system:serviceaccount:kube-system:ebs-csi-controller-sa',
+    ]);
+    const attachments = of('aws:iam/rolePolicyAttachment:RolePolicyAttachment');
+    const policiesOf = (roleName: string) =>
+      attachments.filter((a) => a.inputs.role === roleName).map((a) => a.inputs.policyArn);
+    expect(policiesOf('missionlink-prod-ebs-csi')).toEqual([
+      'arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy',
+    ]);
+    expect(policiesOf('missionlink-prod-nodes')).not.toContain(
+      'arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy',
+    );
+  });
+
+  it('caches the upstream registries in ECR for the nodes without internet (pull-through cache)', () => {
+    const rules = Object.fromEntries(
+      of('aws:ecr/pullThroughCacheRule:PullThroughCacheRule').map((r) => [
+        r.inputs.ecrRepositoryPrefix,
+        r.inputs,
+      ]),
+    );
+    expect(Object.keys(rules).sort()).toEqual(['docker-hub', 'ecr-public', 'ghcr', 'k8s', 'quay']);
+    expect(rules.ghcr!.upstreamRegistryUrl).toBe('ghcr.io');
+    for (const prefix of ['ghcr', 'docker-hub']) {
+      const secret = of('aws:secretsmanager/secret:Secret').find(
+        (x) =>
+          `arn:aws:mock:::aws:secretsmanager/secret:Secret/${x.name}` ===
+          rules[prefix]!.credentialArn,
+      )!;
+      expect(secret.inputs.name).toMatch(/^ecr-pullthroughcache\//);
+    }
+    const policy = JSON.parse(
+      of('aws:iam/rolePolicy:RolePolicy').find(
+        (p) => p.name === 'missionlink-prod-nodes-pull-through',
+      )!.inputs.policy,
+    ).Statement[0];
+    expect(policy.Action).toEqual(['ecr:BatchImportUpstreamImage', 'ecr:CreateRepository']);
+  });
+
+  it('refuses a Kubernetes version without pinned add-on versions', async () => {
+    await expect(
+      run({ ...ARGS, environment: 'dev', vpcCidr: '10.50.0.0/16', kubernetesVersion: '1.99' }),
+    ).rejects.toThrow(/no pinned EKS add-on versions for Kubernetes 1\.99/);
+  }, 60_000);
 
   it('runs EKS and its managed node groups in private subnets, with a private API endpoint', () => {
     const [cluster] = of('aws:eks/cluster:Cluster');
@@ -177,27 +410,42 @@ describe('the AWS platform (Pulumi, mocked)', () => {
     });
     for (const r of rules.filter((r) => r.inputs.securityGroupId === sg('nodes'))) {
       expect(r.inputs.cidrIpv4, r.name).toBeUndefined();
+      // The database nodes may reach DNS and Loki on the general nodes, nothing else.
+      if (r.inputs.referencedSecurityGroupId === sg('databases')) {
+        expect([53, 3100], r.name).toContain(r.inputs.fromPort);
+        continue;
+      }
       expect([sg('nodes'), sg('control-plane')], r.name).toContain(
         r.inputs.referencedSecurityGroupId,
       );
     }
   });
 
-  it('faces the internet only through the bastion, and only from its allow-list', () => {
+  it('faces the internet from no address: no SSH anywhere, the admin host is reached through SSM only', () => {
     const rules = of('aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule');
     const fromAddresses = rules.filter((r) => r.inputs.cidrIpv4 || r.inputs.cidrIpv6);
-    for (const r of fromAddresses) {
-      expect(r.inputs.cidrIpv4, r.name).not.toBe('0.0.0.0/0');
-      expect(r.inputs.cidrIpv6, r.name).toBeUndefined();
-      expect(ARGS.bastionAllowedCidrs).toContain(r.inputs.cidrIpv4);
-      expect(r.inputs.fromPort).toBe(22);
-    }
+    // The only address-based rule is HTTPS from the VPC into the endpoints.
+    expect(fromAddresses.map((r) => [r.inputs.cidrIpv4, r.inputs.fromPort])).toEqual([
+      ['10.40.0.0/16', 443],
+    ]);
+    expect(rules.filter((r) => r.inputs.fromPort === 22 || r.inputs.toPort === 22)).toEqual([]);
     const instances = of('aws:ec2/instance:Instance');
     expect(instances).toHaveLength(1);
-    expect(instances[0]!.inputs.associatePublicIpAddress).toBe(true);
-    expect(byId(instances[0]!.inputs.subnetId)!.inputs.tags.tier).toBe('public');
-    expect(instances[0]!.inputs.metadataOptions.httpTokens).toBe('required');
-    expect(prod.outputs.bastionPublicIp).toBe('203.0.113.10');
+    const host = instances[0]!.inputs;
+    expect(host.associatePublicIpAddress).toBe(false);
+    expect(host.keyName).toBeUndefined();
+    expect(byId(host.subnetId)!.inputs.tags.tier).toBe('nodes');
+    expect(host.metadataOptions.httpTokens).toBe('required');
+    const sg = host.vpcSecurityGroupIds[0];
+    expect(rules.filter((r) => r.inputs.securityGroupId === sg)).toEqual([]);
+    const [profile] = of('aws:iam/instanceProfile:InstanceProfile');
+    expect(host.iamInstanceProfile).toBe(profile!.inputs.name ?? profile!.name);
+    expect(
+      of('aws:iam/rolePolicyAttachment:RolePolicyAttachment')
+        .filter((a) => a.inputs.role === profile!.inputs.role)
+        .map((a) => a.inputs.policyArn),
+    ).toEqual(['arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore']);
+    expect(prod.outputs.adminHostId).toBe('missionlink-prod-admin-host-id');
     const block = of('aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock')[0]!.inputs;
     expect(block).toMatchObject({
       blockPublicAcls: true,
@@ -207,22 +455,142 @@ describe('the AWS platform (Pulumi, mocked)', () => {
     });
   });
 
-  it('has no bastion at all without an allow-list', async () => {
+  it('makes the image-signing key: Jenkins may sign, Kyverno may only read the public key', () => {
+    const [key] = of('aws:kms/key:Key').filter((k) => k.inputs.keyUsage === 'SIGN_VERIFY');
+    expect(key!.inputs.customerMasterKeySpec).toBe('ECC_NIST_P256');
+    expect(of('aws:kms/alias:Alias')[0]!.inputs.name).toBe('alias/missionlink-image-signing');
+    const policyOf = (role: string) =>
+      JSON.parse(of('aws:iam/rolePolicy:RolePolicy').find((p) => p.name === role)!.inputs.policy)
+        .Statement[0];
+    expect(policyOf('missionlink-prod-jenkins-signer').Action).toContain('kms:Sign');
+    expect(policyOf('missionlink-prod-kyverno').Action).not.toContain('kms:Sign');
+    expect(policyOf('missionlink-prod-kyverno').Resource).toBe(
+      'arn:aws:mock:::aws:kms/key:Key/missionlink-prod-image-signing',
+    );
+    const trust = (name: string) =>
+      JSON.stringify(of('aws:iam/role:Role').find((r) => r.name === name)!.inputs.assumeRolePolicy);
+    expect(trust('missionlink-prod-kyverno')).toContain(
+      'system:serviceaccount:kyverno:kyverno-admission-controller',
+    );
+    expect(trust('missionlink-prod-jenkins-signer')).toContain(
+      'system:serviceaccount:jenkins-agents:jenkins-agent',
+    );
+  });
+
+  it('has no admin host when it is turned off, and no signing key unless asked', async () => {
     const dev = await run({
       ...ARGS,
       environment: 'dev',
       vpcCidr: '10.50.0.0/16',
-      bastionAllowedCidrs: [],
+      adminHost: false,
+      imageSigning: false,
+      secretRotation: {},
     });
     expect(dev.resources.filter((r) => r.type === 'aws:ec2/instance:Instance')).toEqual([]);
+    expect(dev.resources.filter((r) => r.type === 'aws:kms/alias:Alias')).toEqual([]);
+    // No rotation until it is configured (the secrets must hold their values first).
     expect(
-      dev.resources.filter(
-        (r) =>
-          r.type === 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule' &&
-          r.inputs.cidrIpv4,
-      ),
+      dev.resources.filter((r) => r.type === 'aws:secretsmanager/secretRotation:SecretRotation'),
     ).toEqual([]);
+    expect(dev.outputs.rotatedSecrets).toEqual([]);
   }, 60_000);
+
+  it('rotates the database and provider secrets on a schedule, each kind with its own function, never the audit key', async () => {
+    const rotations = of('aws:secretsmanager/secretRotation:SecretRotation');
+    const bySecret = Object.fromEntries(rotations.map((r) => [r.inputs.secretId, r.inputs]));
+    expect(Object.keys(bySecret).sort()).toEqual([
+      'missionlink/prod/funding-db',
+      'missionlink/prod/identity-db',
+      'missionlink/prod/payment-webhook-secret',
+    ]);
+    expect(prod.outputs.rotatedSecrets).toEqual(rotations.map((r) => r.inputs.secretId));
+    const { database, provider } = ARGS.secretRotation;
+    for (const db of ['identity-db', 'funding-db'])
+      expect(bySecret[`missionlink/prod/${db}`]).toMatchObject({
+        rotationLambdaArn: database!.lambdaArn,
+        // Monthly by default, at night in Korea, within a window.
+        rotationRules: { scheduleExpression: 'cron(0 18 1 * ? *)', duration: '2h' },
+        rotateImmediately: false,
+      });
+    expect(bySecret['missionlink/prod/payment-webhook-secret']).toMatchObject({
+      rotationLambdaArn: provider!.lambdaArn,
+      rotationRules: { scheduleExpression: 'rate(60 days)' },
+    });
+    expect(JSON.stringify(rotations)).not.toContain('audit-hmac-key');
+    // Secrets Manager may invoke each function for its own secrets only, from this account.
+    const permissions = of('aws:lambda/permission:Permission');
+    expect(permissions).toHaveLength(3);
+    for (const [secret, fn] of [
+      ['identity-db', database!.lambdaArn],
+      ['funding-db', database!.lambdaArn],
+      ['payment-webhook-secret', provider!.lambdaArn],
+    ]) {
+      const p = permissions.find((x) => x.inputs.sourceArn.endsWith(`/${secret}-??????`))!;
+      expect(p.inputs, secret).toMatchObject({
+        function: fn,
+        action: 'lambda:InvokeFunction',
+        principal: 'secretsmanager.amazonaws.com',
+        sourceAccount: '111111111111',
+        sourceArn: `arn:aws:secretsmanager:ap-northeast-2:111111111111:secret:missionlink/prod/${secret}-??????`,
+      });
+    }
+    await expect(
+      run({ ...ARGS, secretRotation: { database: { lambdaArn: 'missionlink-rotate-postgres' } } }),
+    ).rejects.toThrow(/secretRotation\.database\.lambdaArn must be a Lambda function ARN/);
+  }, 60_000);
+
+  const hasKubectl = haveTool(
+    'kubectl',
+    'checking that rotated secrets reach the pods',
+    'install kubectl',
+  );
+  it.skipIf(!hasKubectl)(
+    'rotates only what reaches the pods: refreshed by External Secrets, applied by CloudNativePG, Deployments restarted by Reloader',
+    () => {
+      const objs = render('overlays/prod');
+      const store = objs.find(
+        (o) => o.kind === 'SecretStore' && o.metadata.name === 'missionlink',
+      )!;
+      const prefix = store.spec.provider.aws.prefix as string;
+      expect(prefix).toBe('missionlink/prod/');
+      const externalSecrets = objs.filter((o) => o.kind === 'ExternalSecret');
+      const deployments = objs.filter((o) => o.kind === 'Deployment');
+      const reads = (d: K8sObject, secret: string) =>
+        JSON.stringify(podSpecOf(d)).includes(`"name":"${secret}"`);
+      for (const rotation of of('aws:secretsmanager/secretRotation:SecretRotation')) {
+        const key = (rotation.inputs.secretId as string).slice(prefix.length);
+        expect(rotation.inputs.secretId).toBe(prefix + key);
+        // Exactly one ExternalSecret reads it, and re-reads it (not the audit key's 0s).
+        const [es, ...more] = externalSecrets.filter((e) =>
+          (e.spec.data as { remoteRef: { key: string } }[]).some((d) => d.remoteRef.key === key),
+        );
+        expect(es, key).toBeDefined();
+        expect(more, key).toEqual([]);
+        expect(es!.spec.refreshInterval, key).toMatch(/^[1-9]\d*[smh]$/);
+        const target = es!.spec.target.name as string;
+        // Every Deployment that reads the Secret restarts when it changes.
+        const readers = deployments.filter((d) => reads(d, target));
+        expect(readers.length, target).toBeGreaterThan(0);
+        for (const d of readers)
+          expect(d.metadata.annotations?.['reloader.stakater.com/auto'], d.metadata.name).toBe(
+            'true',
+          );
+        if (key.endsWith('-db')) {
+          // CloudNativePG bootstrapped the owner from this Secret, so it sets the new password, at once.
+          const cluster = objs.find(
+            (o) =>
+              o.kind === 'Cluster' &&
+              o.metadata.name === key &&
+              o.apiVersion.startsWith('postgresql.cnpg.io/'),
+          )!;
+          expect(cluster.spec.bootstrap.initdb.secret.name, key).toBe(target);
+          expect(es!.spec.target.template.metadata.labels['cnpg.io/reload'], key).toBe('true');
+          expect(es!.spec.target.template.type, key).toBe('kubernetes.io/basic-auth');
+        }
+      }
+    },
+    60_000,
+  );
 
   it('gives the Load Balancer Controller and the manifests’ service accounts their IAM roles (IRSA)', () => {
     const roles = of('aws:iam/role:Role');
@@ -248,7 +616,12 @@ describe('the AWS platform (Pulumi, mocked)', () => {
     );
 
     // The role names and bucket the prod overlay's manifests refer to exist.
-    const manifests = ['overlays/prod/secrets.yaml', 'overlays/prod/databases.yaml']
+    const manifests = [
+      'overlays/prod/secrets.yaml',
+      'overlays/prod/databases.yaml',
+      'monitoring/cluster/prod/kustomization.yaml',
+      'argocd/addons/aws-load-balancer-controller.yaml',
+    ]
       .map((f) => readFileSync(path.join(DEPLOY, f), 'utf8'))
       .join('\n');
     for (const name of [...manifests.matchAll(/role\/([\w-]+)/g)].map((m) => m[1]))
@@ -258,7 +631,10 @@ describe('the AWS platform (Pulumi, mocked)', () => {
       ).toContain(name);
     expect(
       subjects(roles.find((r) => r.inputs.name === 'missionlink-prod-secrets-reader')!),
-    ).toEqual(['system:serviceaccount:missionlink:external-secrets-reader']);
+    ).toEqual([
+      'system:serviceaccount:missionlink:external-secrets-reader',
+      'system:serviceaccount:monitoring:external-secrets-reader',
+    ]);
     expect(subjects(roles.find((r) => r.inputs.name === 'missionlink-prod-db-backup')!)).toEqual([
       'system:serviceaccount:missionlink:identity-db',
       'system:serviceaccount:missionlink:funding-db',

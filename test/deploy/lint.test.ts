@@ -48,15 +48,63 @@ describe('the CI workflow', () => {
     expect(runs(dev)).toMatch(
       /cd deploy\/overlays\/dev[\s\S]*kustomize edit set image "missionlink=/,
     );
-    expect(prod.needs).toBe('image');
+    expect(prod.needs).toEqual(['image', 'dev-healthy']);
     expect(runs(prod)).toMatch(
-      /cd deploy\/overlays\/prod[\s\S]*kustomize edit set image "missionlink=\$\{IMAGE\}:\$\{TAG\}" "missionlink-\$\{idle\}=/,
+      /cd deploy\/overlays\/prod[\s\S]*kustomize edit set image "missionlink=\$\{IMAGE\}:\$\{TAG\}@\$\{DIGEST\}" "missionlink-\$\{idle\}=/,
     );
     expect(uses(prod).some((u: string) => u.startsWith('peter-evans/create-pull-request@'))).toBe(
       true,
     );
     // Only main builds images; pull requests only test.
     expect(image.if).toContain("github.ref == 'refs/heads/main'");
+  });
+
+  it('pins every action to a full commit, with the release in a comment', () => {
+    const lines = read(WORKFLOW)
+      .split('\n')
+      .filter((l) => /^\s*(-\s+)?uses:/.test(l));
+    expect(lines.length).toBeGreaterThan(5);
+    for (const l of lines)
+      expect(l.trim(), l).toMatch(/uses: [\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
+  });
+
+  it('scans (Trivy) before it signs (cosign, keyless), both by digest', () => {
+    const { image } = parse(read(WORKFLOW)).jobs;
+    const steps = image.steps as {
+      name?: string;
+      uses?: string;
+      run?: string;
+      with?: Record<string, string>;
+    }[];
+    const scan = steps.findIndex((s) => s.uses?.startsWith('aquasecurity/trivy-action@'));
+    const sign = steps.findIndex((s) => s.run?.includes('cosign sign'));
+    const build = steps.findIndex((s) => s.uses?.startsWith('docker/build-push-action@'));
+    expect(build).toBeGreaterThanOrEqual(0);
+    expect(scan).toBeGreaterThan(build);
+    expect(sign).toBeGreaterThan(scan);
+    expect(steps[scan]!.with).toMatchObject({ severity: 'CRITICAL,HIGH', 'exit-code': '1' });
+    expect(steps[scan]!.with!['image-ref']).toContain('@${{ steps.build.outputs.digest }}');
+    expect(steps[sign]!.run).toContain('"${IMAGE}@${DIGEST}"');
+    expect(image.permissions['id-token']).toBe('write');
+  });
+
+  it('deploys by digest into the (configurable) manifest repository, and proposes prod only once dev is healthy', () => {
+    const wf = parse(read(WORKFLOW));
+    expect(wf.env.MANIFEST_REPOSITORY).toBe('${{ vars.MANIFEST_REPOSITORY || github.repository }}');
+    const { 'deploy-dev': dev, 'dev-healthy': healthy, 'propose-prod': prod } = wf.jobs;
+    for (const job of [dev, prod]) {
+      const checkout = job.steps.find((s: { uses?: string }) =>
+        s.uses?.startsWith('actions/checkout@'),
+      );
+      expect(checkout.with.repository).toBe('${{ env.MANIFEST_REPOSITORY }}');
+    }
+    expect(dev.steps.map((s: { run?: string }) => s.run ?? '').join('\n')).toContain(
+      '"missionlink=${IMAGE}:${TAG}@${DIGEST}"',
+    );
+    expect(healthy.needs).toEqual(['image', 'deploy-dev']);
+    const wait = healthy.steps.map((s: { run?: string }) => s.run ?? '').join('\n');
+    expect(wait).toContain('app wait missionlink-dev --health --sync');
+    expect(wait).toContain('${DIGEST}');
   });
 
   it('finds the idle slot in the file the switch edits', () => {

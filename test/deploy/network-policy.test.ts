@@ -218,6 +218,12 @@ function world(objs: K8sObject[], namespace: string) {
       labels: { 'app.kubernetes.io/name': 'api' },
       ip: podIp(),
     },
+    keda: {
+      name: 'keda-operator',
+      namespace: 'keda',
+      labels: { 'app.kubernetes.io/name': 'keda-operator' },
+      ip: podIp(),
+    },
     smtpRelay: { name: 'smtp relay', labels: {}, ip: '203.0.113.25' },
     internet: { name: 'internet', labels: {}, ip: '198.51.100.7' },
   } satisfies Record<string, Endpoint>;
@@ -233,7 +239,7 @@ function world(objs: K8sObject[], namespace: string) {
   return { pods, platform, net, byRole, db };
 }
 
-const ROLES = ['api', 'settlement', 'notifier', 'sweeper', 'nats'] as const;
+const ROLES = ['api', 'settlement', 'notifier', 'sweeper', 'webhooks', 'nats'] as const;
 const INTENDED: Record<(typeof ROLES)[number], string[]> = {
   api: ['funding-db', 'identity-db'],
   settlement: ['funding-db'],
@@ -241,6 +247,7 @@ const INTENDED: Record<(typeof ROLES)[number], string[]> = {
   // (src/notify/worker.ts); mail addresses come from the api, not the identity database.
   notifier: ['funding-db'],
   sweeper: ['funding-db'],
+  webhooks: ['funding-db'],
   nats: [],
 };
 
@@ -343,8 +350,14 @@ describe.skipIf(!hasKubectl).each(Object.entries(OVERLAYS))(
       }
     });
 
-    it('let the four roles use NATS, and NATS servers route to each other', () => {
-      for (const role of ['api', 'settlement', 'notifier', 'sweeper']) {
+    it('let the five roles use NATS, and NATS servers route to each other; KEDA and Prometheus read its monitoring port', () => {
+      for (const n of w.byRole('nats')) {
+        expect(w.net.allows(w.platform.keda, n, 8222)).toBe(true);
+        expect(w.net.allows(w.platform.prometheus, n, 8222)).toBe(true);
+        expect(w.net.allows(w.platform.intruder, n, 8222)).toBe(false);
+        expect(w.net.allows(w.platform.keda, n, 4222)).toBe(false);
+      }
+      for (const role of ['api', 'settlement', 'notifier', 'sweeper', 'webhooks']) {
         for (const p of w.byRole(role))
           for (const n of w.byRole('nats')) expect(w.net.allows(p, n, 4222), role).toBe(true);
       }
@@ -354,19 +367,59 @@ describe.skipIf(!hasKubectl).each(Object.entries(OVERLAYS))(
       expect(w.net.allows(w.platform.intruder, n1!, 4222)).toBe(false);
     });
 
-    it('let only the notifier out, and only to SMTP', () => {
+    it('let only the notifier out to SMTP', () => {
       for (const n of w.byRole('notifier')) {
         for (const port of [587, 465, 25])
           expect(w.net.allows(n, w.platform.smtpRelay, port)).toBe(true);
         expect(w.net.allows(n, w.platform.internet, 443)).toBe(false);
         expect(w.net.allows(n, w.platform.intruder, 587)).toBe(false);
       }
-      for (const role of ['api', 'settlement', 'sweeper', 'nats']) {
-        for (const p of w.byRole(role)) {
+      for (const role of ['api', 'settlement', 'sweeper', 'webhooks', 'nats'])
+        for (const p of w.byRole(role))
           expect(w.net.allows(p, w.platform.smtpRelay, 587), role).toBe(false);
-          expect(w.net.allows(p, w.platform.internet, 443), role).toBe(false);
+    });
+
+    // Addresses a webhook URL (or a DNS answer for one) might point at, none public.
+    const NOT_PUBLIC = [
+      '10.40.64.5', // the VPC (nodes, pods)
+      '10.0.0.1',
+      '172.20.0.10', // the cluster's service range
+      '192.168.1.1',
+      '100.64.0.1', // carrier-grade NAT
+      '169.254.169.254', // instance metadata
+      '127.0.0.1',
+      '0.0.0.1',
+      '224.0.0.1',
+      '198.18.0.1',
+    ];
+    const outside = (ip: string) => ({ name: ip, labels: {}, ip });
+
+    it('let webhook deliveries out on 443 to public addresses only', () => {
+      for (const p of w.byRole('webhooks')) {
+        expect(w.net.allows(p, w.platform.internet, 443)).toBe(true);
+        expect(w.net.allows(p, outside('203.0.113.80'), 443)).toBe(true);
+        for (const port of [80, 8443, 22, 25, 5432])
+          expect(w.net.allows(p, w.platform.internet, port), `${port}`).toBe(false);
+        for (const ip of NOT_PUBLIC) expect(w.net.allows(p, outside(ip), 443), ip).toBe(false);
+        // Nor into the cluster, whatever the port.
+        for (const other of [...w.pods.filter((o) => o !== p), w.platform.intruder])
+          expect(w.net.allows(p, other, 443), other.name).toBe(false);
+      }
+    });
+
+    it('let the payment provider be called (443, public addresses) by the api and settlement only', () => {
+      for (const role of ['api', 'settlement']) {
+        for (const p of w.byRole(role)) {
+          expect(w.net.allows(p, w.platform.internet, 443), role).toBe(true);
+          expect(w.net.allows(p, w.platform.internet, 80), role).toBe(false);
+          for (const ip of NOT_PUBLIC)
+            expect(w.net.allows(p, outside(ip), 443), `${role} -> ${ip}`).toBe(false);
         }
       }
+      for (const role of ['notifier', 'sweeper', 'nats'])
+        for (const p of w.byRole(role))
+          expect(w.net.allows(p, w.platform.internet, 443), role).toBe(false);
+      expect(w.net.allows(w.db('funding-db'), w.platform.internet, 80)).toBe(false);
     });
 
     it('let every pod resolve names, and nothing else by default', () => {

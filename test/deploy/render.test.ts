@@ -11,6 +11,8 @@ import { parse as parseYaml } from 'yaml';
 import { subnetCidrs } from '../../deploy/iac/src/subnets.ts';
 import { strictCheck } from './strict-schema.ts';
 import {
+  ARGOCD,
+  CLUSTERS,
   DEPLOY,
   haveTool,
   KUSTOMIZATIONS,
@@ -27,7 +29,8 @@ const hasKubectl = haveTool(
   'rendering the Kustomize overlays',
   'install kubectl (it bundles kustomize v5)',
 );
-const ROLES = ['api', 'settlement', 'notifier', 'sweeper'] as const;
+// webhooks: outbound webhook deliveries (ROLES=webhooks, the webhooks work).
+const ROLES = ['api', 'settlement', 'notifier', 'sweeper', 'webhooks'] as const;
 
 /** An address range `a.b.c.d/n` or `x::/n`, or undefined when `text` is not one (a bare address is not). */
 function parseCidr(text: string): { family: 4 | 6; first: bigint; last: bigint } | undefined {
@@ -133,8 +136,8 @@ describe.skipIf(!hasKubectl)('deploy/ renders and validates', () => {
   ) => Object.entries(selector ?? {}).every(([k, v]) => labels?.[k] === v);
   /** The Deployments of each overlay, by name: every role, the canary and (prod) both api slots. */
   const EXPECTED_DEPLOYMENTS: Record<keyof typeof OVERLAYS, string[]> = {
-    dev: ['api', 'api-canary', 'notifier', 'settlement', 'sweeper'],
-    prod: ['api-blue', 'api-canary', 'api-green', 'notifier', 'settlement', 'sweeper'],
+    dev: ['api', 'api-canary', 'notifier', 'settlement', 'sweeper', 'webhooks'],
+    prod: ['api-blue', 'api-canary', 'api-green', 'notifier', 'settlement', 'sweeper', 'webhooks'],
   };
 
   it('every kustomization renders, without duplicates, into the right namespace', () => {
@@ -146,10 +149,17 @@ describe.skipIf(!hasKubectl)('deploy/ renders and validates', () => {
       for (const o of objs)
         expect(o.metadata.namespace, `${env}: ${o.kind}/${o.metadata.name}`).toBe(ns);
     }
-    // Cluster-scoped folders carry no namespace transformer; Argo CD objects live in argocd.
-    for (const o of [...rendered.cluster!, ...rendered['cluster/kyverno']!])
-      expect(o.metadata.namespace).toBeUndefined();
-    for (const o of rendered.argocd!) expect(o.metadata.namespace).toBe('argocd');
+    // Cluster folders carry no namespace transformer: their objects are
+    // cluster-scoped or name an infrastructure namespace (the edge's Gateway,
+    // Envoy Gateway's data plane settings). Argo CD objects live in argocd.
+    for (const dir of ['cluster', 'cluster/dev', 'cluster/prod', 'cluster/kyverno'] as const)
+      for (const o of rendered[dir]!)
+        expect(
+          [undefined, 'edge', 'envoy-gateway-system'],
+          `${dir}: ${o.kind}/${o.metadata.name}`,
+        ).toContain(o.metadata.namespace);
+    for (const dir of Object.values(ARGOCD))
+      for (const o of rendered[dir]!) expect(o.metadata.namespace, dir).toBe('argocd');
   });
 
   it('every object passes its kubernetes-models schema (types, enums, required fields)', async () => {
@@ -331,6 +341,7 @@ describe.skipIf(!hasKubectl)('deploy/ renders and validates', () => {
         settlement: ['DATABASE_URL_FUNDING'],
         sweeper: ['DATABASE_URL_FUNDING'],
         notifier: ['DATABASE_URL_FUNDING', 'SIGNING_KEYS', 'SMTP_URL'],
+        webhooks: ['DATABASE_URL_FUNDING'],
       };
       for (const { d, c, role } of missionlinkDeployments(objs)) {
         const secretEnv = c.env.filter((e: { valueFrom?: unknown }) => e.valueFrom);
@@ -659,17 +670,23 @@ describe.skipIf(!hasKubectl)('deploy/ renders and validates', () => {
     });
   });
 
-  it('labels the namespaces the admission policies key on', () => {
-    const namespaces = rendered.cluster!.filter((o) => o.kind === 'Namespace');
+  it('labels the namespaces the admission policies and the Gateway key on; each cluster holds only its environment', () => {
     for (const [env, ns] of Object.entries(OVERLAYS)) {
+      const namespaces = rendered[CLUSTERS[env as keyof typeof CLUSTERS]]!.filter(
+        (o) => o.kind === 'Namespace',
+      );
+      expect(namespaces.map((n) => n.metadata.name).sort()).toEqual(['edge', ns].sort());
       const n = namespaces.find((o) => o.metadata.name === ns);
       expect(n?.metadata.labels?.['missionlink.io/environment']).toBe(env);
       expect(n?.metadata.labels?.['missionlink.io/admission']).toBe('enforced');
+      expect(n?.metadata.labels?.['missionlink.io/gateway-access']).toBe('true');
     }
   });
 
   it('syncs dev automatically (prune, selfHeal) and prod only by hand', () => {
-    const apps = rendered.argocd!.filter((o) => o.kind === 'Application');
+    const apps = Object.values(ARGOCD)
+      .flatMap((dir) => rendered[dir]!)
+      .filter((o) => o.kind === 'Application' && o.spec.source.path);
     const dev = apps.find((a) => a.spec.source.path === 'deploy/overlays/dev')!;
     const prod = apps.find((a) => a.spec.source.path === 'deploy/overlays/prod')!;
     expect(dev.spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true });

@@ -66,10 +66,11 @@ function typeCheck(items: Record<string, unknown>): string[] {
 describe('Grafana dashboards', () => {
   const files = dashboards();
 
-  it('are the four dashboards, as build.mjs generates them', () => {
+  it('are the five dashboards, as build.mjs generates them', () => {
     expect(Object.keys(files)).toEqual([
       'missionlink-api.json',
       'missionlink-business.json',
+      'missionlink-money-flows.json',
       'missionlink-postgres-pools.json',
       'missionlink-workers.json',
     ]);

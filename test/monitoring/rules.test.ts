@@ -16,7 +16,7 @@ import {
   metricNames,
   MONITORING,
   recordingRules,
-  RULE_TESTS_FILE,
+  RULE_TESTS_FILES,
   RULES_FILE,
 } from './support.ts';
 
@@ -33,17 +33,31 @@ describe.skipIf(!hasPromtool)('promtool', () => {
   });
 
   it('passes the unit tests (each alert fires and stays silent where it should)', () => {
-    const r = spawnSync('promtool', ['test', 'rules', RULE_TESTS_FILE], { encoding: 'utf8' });
-    expect(r.stdout + r.stderr).toContain('SUCCESS');
+    const r = spawnSync('promtool', ['test', 'rules', ...RULE_TESTS_FILES], { encoding: 'utf8' });
+    expect((r.stdout + r.stderr).match(/SUCCESS/g)).toHaveLength(RULE_TESTS_FILES.length);
     expect(r.status).toBe(0);
   }, 60_000);
 });
 
 describe('the rules', () => {
   const alerts = alertingRules();
-  const tests = parse(readFileSync(RULE_TESTS_FILE, 'utf8')) as {
+  interface TestFile {
+    rule_files: string[];
     tests: { alert_rule_test?: { alertname: string; exp_alerts: unknown[] }[] }[];
-  };
+  }
+  const testFiles = RULE_TESTS_FILES.map((f) => ({
+    file: f,
+    ...(parse(readFileSync(f, 'utf8')) as TestFile),
+  }));
+  const tests = { tests: testFiles.flatMap((f) => f.tests) };
+
+  it('are unit-tested against the rule file itself, by every test file', () => {
+    for (const { file, rule_files } of testFiles)
+      expect(
+        rule_files.map((r) => path.resolve(path.dirname(file), r)),
+        file,
+      ).toEqual([RULES_FILE]);
+  });
 
   it('are what the PrometheusRule for the operator holds (node deploy/monitoring/sync-rules.mjs)', () => {
     expect(readFileSync(path.join(MONITORING, 'prometheusrule.yaml'), 'utf8')).toBe(
@@ -78,6 +92,12 @@ describe('the rules', () => {
       'MissionLinkOutboxStuck',
       'MissionLinkLedgerVerificationFailed',
       'MissionLinkMailBacklog',
+      // Issue 24: the money flows.
+      'MissionLinkWithdrawalReviewWaiting',
+      'MissionLinkWithdrawalStuck',
+      'MissionLinkRefundStuck',
+      'MissionLinkReconcileDifferences',
+      'MissionLinkReconcileStale',
     ]) {
       expect(names).toContain(required);
     }

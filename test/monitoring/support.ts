@@ -9,13 +9,18 @@ import { DEPLOY } from '../deploy/support.ts';
 
 export const MONITORING = path.join(DEPLOY, 'monitoring');
 export const RULES_FILE = path.join(MONITORING, 'rules/missionlink.rules.yaml');
-export const RULE_TESTS_FILE = path.join(MONITORING, 'tests/missionlink.test.yaml');
+/** The promtool unit tests of RULES_FILE (missionlink-daily: the day-long alerts, on a coarser step). */
+export const RULE_TESTS_FILES = [
+  'tests/missionlink.test.yaml',
+  'tests/missionlink-daily.test.yaml',
+].map((f) => path.join(MONITORING, f));
 export const ALERTMANAGER_FILE = path.join(MONITORING, 'alertmanager/alertmanager.yml');
 export const DASHBOARDS_DIR = path.join(MONITORING, 'dashboards');
 
 /**
  * The application metrics (src/platform/metrics.ts, src/settlement/worker.ts,
- * src/notify/worker.ts, src/missions/live.ts, src/platform/nats-bus.ts) by
+ * src/notify/worker.ts, src/missions/live.ts, src/platform/nats-bus.ts,
+ * src/payouts/, src/wallet/, reconciliation) by
  * type. The live test checks this list against a real process's /metrics.
  */
 export const APP_METRICS: Record<string, 'counter' | 'gauge' | 'histogram'> = {
@@ -45,6 +50,25 @@ export const APP_METRICS: Record<string, 'counter' | 'gauge' | 'histogram'> = {
   missionlink_db_pool_connections: 'gauge',
   missionlink_db_pool_idle_connections: 'gauge',
   missionlink_db_pool_waiting_clients: 'gauge',
+  // Streamer withdrawals (src/payouts/worker.ts, src/payouts/mails.ts).
+  missionlink_withdrawals_total: 'counter',
+  missionlink_withdrawals_open: 'gauge',
+  missionlink_withdrawals_processing_oldest_seconds: 'gauge',
+  missionlink_withdrawal_mails_total: 'counter',
+  // Refunds and reversals (src/wallet/service.ts).
+  missionlink_refunds_total: 'counter',
+  missionlink_refunded_krw_total: 'counter',
+  missionlink_refunds_pending: 'gauge',
+  missionlink_refunds_processing_oldest_seconds: 'gauge',
+  missionlink_reversals_total: 'counter',
+  missionlink_reversed_krw_total: 'counter',
+  // Disputes of decided missions and their review (src/platform/metrics.ts, src/missions/disputes.ts).
+  missionlink_disputes_total: 'counter',
+  // Reconciliation with the payment provider: differences found by kind, and when it last ran.
+  missionlink_reconcile_differences: 'gauge',
+  missionlink_reconcile_last_run_timestamp_seconds: 'gauge',
+  // Outbound webhooks (src/webhooks/worker.ts; its role only).
+  missionlink_webhook_deliveries_pending: 'gauge',
   // Distributed mode (NATS) only.
   missionlink_bus_consumer_lag: 'gauge',
   missionlink_bus_dead_letters_total: 'counter',

@@ -1,12 +1,17 @@
 // The EKS cluster in the private subnets: a private API endpoint, managed
 // node groups (general workloads in the node subnets, PostgreSQL in the
-// database subnets), IAM access entries for the admin and CI roles, the
-// control plane's access to admission webhooks on port 9443, IRSA and the
-// AWS Load Balancer Controller's role. Only the load balancer (created by
-// that controller for the Gateway) and, if allowed, the bastion face the
-// internet.
+// database subnets, behind their own security group), IAM access entries for
+// the admin and CI roles, the control plane's access to admission webhooks on
+// port 9443, IRSA, the AWS Load Balancer Controller's role and the EKS
+// add-ons (addons.ts). Only the load balancer (created by that controller for
+// the Gateway) faces the internet: people reach the private API through an
+// admin host they open with SSM Session Manager (no SSH, no inbound port, no
+// public address; every session is in CloudTrail).
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { createAddons } from './addons.ts';
+import { createRegistryMirror } from './registry.ts';
+import { irsaTrust } from './irsa.ts';
 import { lbControllerPolicy } from './lb-controller-policy.ts';
 import type { Network } from './network.ts';
 
@@ -21,8 +26,13 @@ export interface ClusterArgs {
   ciRoleArn: string;
   /** Namespaces CI may edit. */
   ciNamespaces: string[];
-  /** CIDRs allowed to SSH to the bastion; none: no bastion. */
-  bastionAllowedCidrs: string[];
+  /** Whether to run the admin host (SSM Session Manager, no SSH) for reaching the private API. */
+  adminHost: boolean;
+  /** The control plane's log group (separation.ts): created before the cluster, with retention. */
+  controlPlaneLogs: pulumi.Resource;
+  /** The VPC's CIDR: the database nodes and the admin host talk to nothing outside it (but S3). */
+  vpcCidr: pulumi.Input<string>;
+  region: string;
   nodeInstanceTypes: string[];
   tags: Record<string, string>;
 }
@@ -34,32 +44,7 @@ const assumeBy = (service: string) =>
   });
 const managed = (policy: string) => `arn:aws:iam::aws:policy/${policy}`;
 
-/** A trust policy that lets one Kubernetes service account assume a role (IRSA). */
-export function irsaTrust(
-  providerArn: pulumi.Input<string>,
-  issuerUrl: pulumi.Input<string>,
-  serviceAccounts: string[],
-): pulumi.Output<string> {
-  return pulumi.all([providerArn, issuerUrl]).apply(([arn, url]) => {
-    const issuer = url.replace(/^https:\/\//, '');
-    return JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Effect: 'Allow',
-          Principal: { Federated: arn },
-          Action: 'sts:AssumeRoleWithWebIdentity',
-          Condition: {
-            StringEquals: {
-              [`${issuer}:aud`]: 'sts.amazonaws.com',
-              [`${issuer}:sub`]: serviceAccounts.map((sa) => `system:serviceaccount:${sa}`),
-            },
-          },
-        },
-      ],
-    });
-  });
-}
+export { irsaTrust } from './irsa.ts';
 
 export function createCluster(args: ClusterArgs) {
   const { name, network, tags } = args;
@@ -76,8 +61,17 @@ export function createCluster(args: ClusterArgs) {
     description: 'EKS nodes',
     tags: { ...tags, Name: `${name}-nodes` },
   });
+  // The database nodes' own group: nothing reaches PostgreSQL but the app
+  // nodes on 5432 (below), and it never talks to the internet.
+  const databaseSg = new aws.ec2.SecurityGroup(`${name}-databases`, {
+    vpcId,
+    description: 'EKS database nodes (CloudNativePG): 5432 from the app nodes only',
+    tags: { ...tags, Name: `${name}-databases` },
+  });
   const rule = (id: string, args: aws.vpc.SecurityGroupIngressRuleArgs) =>
     new aws.vpc.SecurityGroupIngressRule(`${name}-${id}`, { ...args, tags });
+  const egress = (id: string, args: aws.vpc.SecurityGroupEgressRuleArgs) =>
+    new aws.vpc.SecurityGroupEgressRule(`${name}-${id}`, { ...args, tags });
   // Nodes talk to each other freely (pod network; NetworkPolicies narrow it).
   rule('nodes-from-nodes', {
     securityGroupId: nodeSg.id,
@@ -120,18 +114,104 @@ export function createCluster(args: ClusterArgs) {
     toPort: 443,
     description: 'nodes to the Kubernetes API',
   });
-  for (const [id, sg] of [
-    ['nodes', nodeSg],
-    ['control-plane', controlPlaneSg],
-  ] as const) {
-    new aws.vpc.SecurityGroupEgressRule(`${name}-${id}-egress`, {
-      securityGroupId: sg.id,
-      cidrIpv4: '0.0.0.0/0',
-      ipProtocol: '-1',
-      description: 'outbound (through the NAT gateways)',
-      tags,
+  egress('nodes-egress', {
+    securityGroupId: nodeSg.id,
+    cidrIpv4: '0.0.0.0/0',
+    ipProtocol: '-1',
+    description: 'outbound (through the NAT gateways)',
+  });
+  egress('control-plane-egress', {
+    securityGroupId: controlPlaneSg.id,
+    cidrIpv4: '0.0.0.0/0',
+    ipProtocol: '-1',
+    description: 'outbound (kubelets, webhooks)',
+  });
+
+  // --- the database nodes' group -------------------------------------------
+  // From the app nodes: PostgreSQL (5432) is the only data port. The other
+  // two are the operator's and Prometheus' way in: the CloudNativePG
+  // operator's instance manager (8000, TLS) and the metrics exporter (9187).
+  // The kubelet (10250) is for the control plane and metrics-server, 9100 the
+  // node exporter's.
+  const fromNodes: [string, number, string][] = [
+    ['postgres', 5432, 'PostgreSQL from the app nodes'],
+    ['cnpg-status', 8000, 'CloudNativePG operator to the instance manager'],
+    ['pg-metrics', 9187, 'Prometheus to the PostgreSQL exporter'],
+    ['node-metrics', 9100, 'Prometheus to the node exporter'],
+    ['kubelet', 10250, 'metrics-server to the kubelet'],
+  ];
+  for (const [id, port, description] of fromNodes)
+    rule(`databases-from-nodes-${id}`, {
+      securityGroupId: databaseSg.id,
+      referencedSecurityGroupId: nodeSg.id,
+      ipProtocol: 'tcp',
+      fromPort: port,
+      toPort: port,
+      description,
     });
-  }
+  rule('databases-from-control-plane-kubelet', {
+    securityGroupId: databaseSg.id,
+    referencedSecurityGroupId: controlPlaneSg.id,
+    ipProtocol: 'tcp',
+    fromPort: 10250,
+    toPort: 10250,
+    description: 'control plane to kubelet',
+  });
+  // Replication and the instance managers between the PostgreSQL pods.
+  for (const [id, port] of [
+    ['postgres', 5432],
+    ['cnpg-status', 8000],
+  ] as const)
+    rule(`databases-from-databases-${id}`, {
+      securityGroupId: databaseSg.id,
+      referencedSecurityGroupId: databaseSg.id,
+      ipProtocol: 'tcp',
+      fromPort: port,
+      toPort: port,
+      description: 'between the PostgreSQL instances',
+    });
+  // What the database nodes may open: the VPC only (the Kubernetes API, DNS,
+  // the VPC endpoints, Loki), and S3 through its gateway endpoint (backups,
+  // image layers). No 0.0.0.0/0: there is no route to the internet anyway.
+  egress('databases-egress-vpc', {
+    securityGroupId: databaseSg.id,
+    cidrIpv4: args.vpcCidr,
+    ipProtocol: '-1',
+    description: 'inside the VPC only',
+  });
+  const s3PrefixList = aws.ec2.getManagedPrefixListOutput({
+    name: `com.amazonaws.${args.region}.s3`,
+  });
+  egress('databases-egress-s3', {
+    securityGroupId: databaseSg.id,
+    prefixListId: s3PrefixList.id,
+    ipProtocol: 'tcp',
+    fromPort: 443,
+    toPort: 443,
+    description: 'S3 through the gateway endpoint',
+  });
+  rule('control-plane-from-databases', {
+    securityGroupId: controlPlaneSg.id,
+    referencedSecurityGroupId: databaseSg.id,
+    ipProtocol: 'tcp',
+    fromPort: 443,
+    toPort: 443,
+    description: 'database nodes to the Kubernetes API',
+  });
+  // DNS (CoreDNS runs on the general nodes) and logs (Loki) for pods on the database nodes.
+  for (const [id, protocol, port] of [
+    ['dns-udp', 'udp', 53],
+    ['dns-tcp', 'tcp', 53],
+    ['loki', 'tcp', 3100],
+  ] as const)
+    rule(`nodes-from-databases-${id}`, {
+      securityGroupId: nodeSg.id,
+      referencedSecurityGroupId: databaseSg.id,
+      ipProtocol: protocol,
+      fromPort: port,
+      toPort: port,
+      description: `database nodes to ${id}`,
+    });
 
   // --- the cluster --------------------------------------------------------
   const secretsKey = new aws.kms.Key(`${name}-eks-secrets`, {
@@ -149,22 +229,26 @@ export function createCluster(args: ClusterArgs) {
     policyArn: managed('AmazonEKSClusterPolicy'),
   });
   const nodeSubnetIds = network.zones.map((z) => z.nodeSubnet.id);
-  const cluster = new aws.eks.Cluster(`${name}-eks`, {
-    name: args.clusterName,
-    version: args.kubernetesVersion,
-    roleArn: clusterRole.arn,
-    vpcConfig: {
-      subnetIds: nodeSubnetIds,
-      securityGroupIds: [controlPlaneSg.id],
-      // The API is reachable from inside the VPC only (bastion, VPN, CI runners there).
-      endpointPrivateAccess: true,
-      endpointPublicAccess: false,
+  const cluster = new aws.eks.Cluster(
+    `${name}-eks`,
+    {
+      name: args.clusterName,
+      version: args.kubernetesVersion,
+      roleArn: clusterRole.arn,
+      vpcConfig: {
+        subnetIds: nodeSubnetIds,
+        securityGroupIds: [controlPlaneSg.id],
+        // The API is reachable from inside the VPC only (the admin host, VPN, CI runners there).
+        endpointPrivateAccess: true,
+        endpointPublicAccess: false,
+      },
+      accessConfig: { authenticationMode: 'API', bootstrapClusterCreatorAdminPermissions: false },
+      encryptionConfig: { provider: { keyArn: secretsKey.arn }, resources: ['secrets'] },
+      enabledClusterLogTypes: ['api', 'audit', 'authenticator'],
+      tags,
     },
-    accessConfig: { authenticationMode: 'API', bootstrapClusterCreatorAdminPermissions: false },
-    encryptionConfig: { provider: { keyArn: secretsKey.arn }, resources: ['secrets'] },
-    enabledClusterLogTypes: ['api', 'audit', 'authenticator'],
-    tags,
-  });
+    { dependsOn: [args.controlPlaneLogs] },
+  );
 
   // --- who may use it (access entries) -------------------------------------
   const access = (
@@ -205,7 +289,7 @@ export function createCluster(args: ClusterArgs) {
   });
   for (const policy of [
     'AmazonEKSWorkerNodePolicy',
-    'AmazonEKS_CNI_Policy',
+    // Not AmazonEKS_CNI_Policy: the VPC CNI has its own role (addons.ts).
     'AmazonEC2ContainerRegistryReadOnly',
     'AmazonSSMManagedInstanceCore',
   ]) {
@@ -214,29 +298,43 @@ export function createCluster(args: ClusterArgs) {
       policyArn: managed(policy),
     });
   }
-  const launchTemplate = new aws.ec2.LaunchTemplate(`${name}-nodes`, {
-    // The cluster security group (EKS-managed) plus ours.
-    vpcSecurityGroupIds: [nodeSg.id, cluster.vpcConfig.clusterSecurityGroupId],
-    // IMDSv2 only, one hop: pods cannot borrow the node's IAM role.
-    metadataOptions: {
-      httpEndpoint: 'enabled',
-      httpTokens: 'required',
-      httpPutResponseHopLimit: 1,
-    },
-    blockDeviceMappings: [
-      {
-        deviceName: '/dev/xvda',
-        ebs: { volumeSize: 50, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' },
+  const launchTemplate = (id: string, securityGroupIds: pulumi.Input<string>[]) =>
+    new aws.ec2.LaunchTemplate(`${name}-${id}`, {
+      vpcSecurityGroupIds: securityGroupIds,
+      // IMDSv2 only, one hop: pods cannot borrow the node's IAM role.
+      metadataOptions: {
+        httpEndpoint: 'enabled',
+        httpTokens: 'required',
+        httpPutResponseHopLimit: 1,
       },
-    ],
-    tagSpecifications: [
-      { resourceType: 'instance', tags: { ...tags, Name: `${args.clusterName}-node` } },
-    ],
-    tags,
-  });
+      blockDeviceMappings: [
+        {
+          deviceName: '/dev/xvda',
+          ebs: {
+            volumeSize: 50,
+            volumeType: 'gp3',
+            encrypted: 'true',
+            deleteOnTermination: 'true',
+          },
+        },
+      ],
+      tagSpecifications: [
+        { resourceType: 'instance', tags: { ...tags, Name: `${args.clusterName}-${id}` } },
+      ],
+      tags,
+    });
+  // General nodes: the cluster security group (EKS-managed) plus ours.
+  const generalTemplate = launchTemplate('nodes', [
+    nodeSg.id,
+    cluster.vpcConfig.clusterSecurityGroupId,
+  ]);
+  // Database nodes: only their own group. The EKS cluster group would admit
+  // every port from every node, which is what the database group exists to stop.
+  const databaseTemplate = launchTemplate('database-nodes', [databaseSg.id]);
   const nodeGroup = (
     id: string,
     subnets: pulumi.Input<string>[],
+    template: aws.ec2.LaunchTemplate,
     extra: Partial<aws.eks.NodeGroupArgs> & Pick<aws.eks.NodeGroupArgs, 'scalingConfig'>,
   ) =>
     new aws.eks.NodeGroup(`${name}-${id}`, {
@@ -247,20 +345,21 @@ export function createCluster(args: ClusterArgs) {
       amiType: 'AL2023_x86_64_STANDARD',
       instanceTypes: args.nodeInstanceTypes,
       launchTemplate: {
-        id: launchTemplate.id,
-        version: pulumi.interpolate`${launchTemplate.latestVersion}`,
+        id: template.id,
+        version: pulumi.interpolate`${template.latestVersion}`,
       },
       updateConfig: { maxUnavailable: 1 },
       tags,
       ...extra,
     });
-  const general = nodeGroup('general', nodeSubnetIds, {
+  const general = nodeGroup('general', nodeSubnetIds, generalTemplate, {
     scalingConfig: { minSize: 3, desiredSize: 3, maxSize: 12 },
     labels: { 'missionlink.io/pool': 'general' },
   });
   const databases = nodeGroup(
     'databases',
     network.zones.map((z) => z.databaseSubnet.id),
+    databaseTemplate,
     {
       scalingConfig: { minSize: 3, desiredSize: 3, maxSize: 6 },
       labels: { 'missionlink.io/pool': 'databases' },
@@ -283,6 +382,8 @@ export function createCluster(args: ClusterArgs) {
     tags,
   });
   const lbControllerRole = new aws.iam.Role(`${name}-lb-controller`, {
+    // Named: the add-on's Application (deploy/argocd/addons) refers to it.
+    name: `${name}-lb-controller`,
     assumeRolePolicy: irsaTrust(oidc.arn, issuerUrl, ['kube-system:aws-load-balancer-controller']),
     tags,
   });
@@ -291,58 +392,76 @@ export function createCluster(args: ClusterArgs) {
     policyArn: lbPolicy.arn,
   });
 
-  // --- the bastion (only with an allow-list) --------------------------------
-  let bastion: aws.ec2.Instance | undefined;
-  if (args.bastionAllowedCidrs.length) {
-    const bastionSg = new aws.ec2.SecurityGroup(`${name}-bastion`, {
+  // --- images through the VPC: ECR pull-through cache (registry.ts) ---------
+  const registry = createRegistryMirror({ name, nodeRole, tags });
+
+  // --- EKS add-ons (vpc-cni with network policies, EBS CSI, metrics-server, …) ---
+  const addons = createAddons({
+    name,
+    kubernetesVersion: args.kubernetesVersion,
+    cluster,
+    oidcArn: oidc.arn,
+    issuerUrl,
+    nodeGroups: [general, databases],
+    tags,
+  });
+
+  // --- the admin host: SSM Session Manager, never SSH ------------------------
+  // No inbound rule, no public address, no key pair: `aws ssm start-session`
+  // (IAM-authorised, logged in CloudTrail) reaches it through the SSM
+  // endpoints, and port forwarding through it reaches the private API.
+  let adminHost: aws.ec2.Instance | undefined;
+  if (args.adminHost) {
+    const adminSg = new aws.ec2.SecurityGroup(`${name}-admin-host`, {
       vpcId,
-      description: 'bastion: SSH from allow-listed addresses only',
-      tags: { ...tags, Name: `${name}-bastion` },
+      description: 'admin host (SSM Session Manager): no inbound rules',
+      tags: { ...tags, Name: `${name}-admin-host` },
     });
-    args.bastionAllowedCidrs.forEach((cidr, i) => {
-      if (/^0\.0\.0\.0\/0$|^::\/0$/.test(cidr))
-        throw new Error('the bastion allow-list must not be the whole internet');
-      new aws.vpc.SecurityGroupIngressRule(`${name}-bastion-ssh-${i}`, {
-        securityGroupId: bastionSg.id,
-        cidrIpv4: cidr,
-        ipProtocol: 'tcp',
-        fromPort: 22,
-        toPort: 22,
-        description: 'SSH from an allow-listed address',
-        tags,
-      });
-    });
-    new aws.vpc.SecurityGroupEgressRule(`${name}-bastion-egress`, {
-      securityGroupId: bastionSg.id,
-      cidrIpv4: network.vpc.cidrBlock,
-      ipProtocol: '-1',
-      description: 'into the VPC only',
-      tags,
-    });
-    rule('control-plane-from-bastion', {
-      securityGroupId: controlPlaneSg.id,
-      referencedSecurityGroupId: bastionSg.id,
+    egress('admin-host-egress', {
+      securityGroupId: adminSg.id,
+      cidrIpv4: args.vpcCidr,
       ipProtocol: 'tcp',
       fromPort: 443,
       toPort: 443,
-      description: 'bastion to the Kubernetes API',
+      description: 'the Kubernetes API and the SSM endpoints, inside the VPC',
+    });
+    rule('control-plane-from-admin-host', {
+      securityGroupId: controlPlaneSg.id,
+      referencedSecurityGroupId: adminSg.id,
+      ipProtocol: 'tcp',
+      fromPort: 443,
+      toPort: 443,
+      description: 'admin host to the Kubernetes API',
+    });
+    const adminRole = new aws.iam.Role(`${name}-admin-host`, {
+      assumeRolePolicy: assumeBy('ec2.amazonaws.com'),
+      tags,
+    });
+    new aws.iam.RolePolicyAttachment(`${name}-admin-host-ssm`, {
+      role: adminRole.name,
+      policyArn: managed('AmazonSSMManagedInstanceCore'),
+    });
+    const profile = new aws.iam.InstanceProfile(`${name}-admin-host`, {
+      role: adminRole.name,
+      tags,
     });
     const ami = aws.ssm.getParameterOutput({
       name: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64',
     });
-    bastion = new aws.ec2.Instance(`${name}-bastion`, {
+    adminHost = new aws.ec2.Instance(`${name}-admin-host`, {
       ami: ami.value,
       instanceType: 't3.micro',
-      subnetId: network.zones[0]!.publicSubnet.id,
-      vpcSecurityGroupIds: [bastionSg.id],
-      associatePublicIpAddress: true,
+      subnetId: network.zones[0]!.nodeSubnet.id,
+      vpcSecurityGroupIds: [adminSg.id],
+      associatePublicIpAddress: false,
+      iamInstanceProfile: profile.name,
       metadataOptions: {
         httpEndpoint: 'enabled',
         httpTokens: 'required',
         httpPutResponseHopLimit: 1,
       },
       rootBlockDevice: { encrypted: true, volumeSize: 16, volumeType: 'gp3' },
-      tags: { ...tags, Name: `${name}-bastion` },
+      tags: { ...tags, Name: `${name}-admin-host` },
     });
   }
 
@@ -355,6 +474,9 @@ export function createCluster(args: ClusterArgs) {
     oidc,
     issuerUrl,
     lbControllerRole,
-    bastion,
+    databaseSg,
+    addons,
+    registry,
+    adminHost,
   };
 }

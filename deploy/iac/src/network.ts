@@ -1,8 +1,11 @@
-// The VPC: three availability zones, each with a public subnet (load
-// balancers, the bastion, the zone's NAT gateway), a private subnet for the
-// Kubernetes nodes and a private subnet for the database nodes. Private
-// subnets reach the internet only through their own zone's NAT gateway, so
-// losing one zone never cuts the others off.
+// The VPC: three availability zones, each with a public subnet (the load
+// balancer, the zone's NAT gateway), a private subnet for the Kubernetes
+// nodes and a private subnet for the database nodes. The node subnets reach
+// the internet only through their own zone's NAT gateway, so losing one zone
+// never cuts the others off. The database subnets have no route to the
+// internet at all (망분리: the systems holding personal and financial data
+// are cut off from the internet): they reach AWS (ECR, STS, S3, Secrets
+// Manager, logs, SSM, EC2) through VPC endpoints only (endpoints.ts).
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { subnetCidrs } from './subnets.ts';
@@ -23,6 +26,10 @@ export interface Zone {
   nodeSubnet: aws.ec2.Subnet;
   databaseSubnet: aws.ec2.Subnet;
   natGateway: aws.ec2.NatGateway;
+  /** The node subnet's route table (NAT). */
+  nodeRoutes: aws.ec2.RouteTable;
+  /** The database subnet's route table: no route leaves the VPC but the S3 gateway endpoint. */
+  databaseRoutes: aws.ec2.RouteTable;
 }
 
 export interface Network {
@@ -138,17 +145,32 @@ export function createNetwork(args: NetworkArgs, opts?: pulumi.ComponentResource
       },
       opts,
     );
-    for (const [kind, subnet] of [
-      ['nodes', nodeSubnet],
-      ['databases', databaseSubnet],
-    ] as const) {
-      new aws.ec2.RouteTableAssociation(
-        `${name}-${kind}-${az}`,
-        { subnetId: subnet.id, routeTableId: privateRoutes.id },
-        opts,
-      );
-    }
-    return { az, publicSubnet, nodeSubnet, databaseSubnet, natGateway };
+    new aws.ec2.RouteTableAssociation(
+      `${name}-nodes-${az}`,
+      { subnetId: nodeSubnet.id, routeTableId: privateRoutes.id },
+      opts,
+    );
+    // No default route: only the VPC itself (and, added by endpoints.ts, the
+    // S3 gateway endpoint's prefix list).
+    const databaseRoutes = new aws.ec2.RouteTable(
+      `${name}-databases-${az}`,
+      { vpcId: vpc.id, tags: { ...tags, Name: `${name}-databases-${az}`, tier: 'databases' } },
+      opts,
+    );
+    new aws.ec2.RouteTableAssociation(
+      `${name}-databases-${az}`,
+      { subnetId: databaseSubnet.id, routeTableId: databaseRoutes.id },
+      opts,
+    );
+    return {
+      az,
+      publicSubnet,
+      nodeSubnet,
+      databaseSubnet,
+      natGateway,
+      nodeRoutes: privateRoutes,
+      databaseRoutes,
+    };
   });
   return { vpc, zones };
 }

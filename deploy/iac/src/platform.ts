@@ -5,6 +5,9 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { createCluster, irsaTrust } from './cluster.ts';
 import { createNetwork } from './network.ts';
+import { createSecretRotation, type SecretRotationConfig } from './rotation.ts';
+import { createSeparation } from './separation.ts';
+import { createSigning } from './signing.ts';
 
 export interface PlatformArgs {
   /** dev or prod: names, the Kubernetes namespace and the secrets prefix follow it. */
@@ -15,8 +18,15 @@ export interface PlatformArgs {
   kubernetesVersion: string;
   adminRoleArns: string[];
   ciRoleArn: string;
-  bastionAllowedCidrs: string[];
+  /** Run the admin host (SSM Session Manager) for reaching the private API. */
+  adminHost: boolean;
   nodeInstanceTypes: string[];
+  /** How long flow logs and control-plane logs are kept (days, at least 365). */
+  logRetentionDays: number;
+  /** Make the image-signing KMS key and its roles (one stack per account). */
+  imageSigning: boolean;
+  /** Rotation functions and schedules of the database and provider secrets (none: no rotation). */
+  secretRotation: SecretRotationConfig;
 }
 
 /** The Kubernetes namespace of an environment (deploy/overlays/*). */
@@ -36,15 +46,26 @@ export function createPlatform(args: PlatformArgs) {
     availabilityZones: args.availabilityZones,
     tags,
   });
+  const separation = createSeparation({
+    name,
+    clusterName,
+    region: args.region,
+    network,
+    logRetentionDays: args.logRetentionDays,
+    tags,
+  });
   const k8s = createCluster({
     name,
     clusterName,
+    region: args.region,
     kubernetesVersion: args.kubernetesVersion,
     network,
+    vpcCidr: args.vpcCidr,
+    controlPlaneLogs: separation.controlPlaneLogs,
     adminRoleArns: args.adminRoleArns,
     ciRoleArn: args.ciRoleArn,
     ciNamespaces: [namespace],
-    bastionAllowedCidrs: args.bastionAllowedCidrs,
+    adminHost: args.adminHost,
     nodeInstanceTypes: args.nodeInstanceTypes,
     tags,
   });
@@ -99,10 +120,13 @@ export function createPlatform(args: PlatformArgs) {
   });
 
   // --- External Secrets: read missionlink/<environment>/* only --------------
+  // The app's namespace, and monitoring (Alertmanager's credentials,
+  // deploy/monitoring/alertmanager/credentials.yaml).
   const secretsReader = new aws.iam.Role(`${name}-secrets-reader`, {
     name: `${name}-secrets-reader`,
     assumeRolePolicy: irsaTrust(k8s.oidc.arn, k8s.issuerUrl, [
       `${namespace}:external-secrets-reader`,
+      'monitoring:external-secrets-reader',
     ]),
     tags,
   });
@@ -123,8 +147,29 @@ export function createPlatform(args: PlatformArgs) {
     ),
   });
 
+  // --- rotation of the database and provider secrets (./rotation.ts) ---------
+  const rotation = createSecretRotation({
+    name,
+    environment: args.environment,
+    region: args.region,
+    accountId: account.accountId,
+    rotation: args.secretRotation,
+  });
+
+  // --- image signing (Jenkins signs with KMS; Kyverno verifies) ---------------
+  const signing = args.imageSigning
+    ? createSigning({
+        name,
+        oidcArn: k8s.oidc.arn,
+        issuerUrl: k8s.issuerUrl,
+        jenkinsNamespace: 'jenkins-agents',
+        tags,
+      })
+    : undefined;
+
   return {
     vpcId: network.vpc.id,
+    imageSigningKeyArn: signing ? signing.key.arn : pulumi.output(undefined),
     publicSubnetIds: network.zones.map((z) => z.publicSubnet.id),
     nodeSubnetIds: network.zones.map((z) => z.nodeSubnet.id),
     databaseSubnetIds: network.zones.map((z) => z.databaseSubnet.id),
@@ -136,6 +181,9 @@ export function createPlatform(args: PlatformArgs) {
     dbBackupRoleArn: dbBackupRole.arn,
     secretsReaderRoleArn: secretsReader.arn,
     backupBucket: backups.bucket,
-    bastionPublicIp: k8s.bastion ? k8s.bastion.publicIp : pulumi.output(undefined),
+    adminHostId: k8s.adminHost ? k8s.adminHost.id : pulumi.output(undefined),
+    databaseSecurityGroupId: k8s.databaseSg.id,
+    flowLogGroup: separation.flowLogGroup.name,
+    rotatedSecrets: pulumi.all(rotation.rotations.map((r) => r.secretId)),
   };
 }

@@ -159,7 +159,7 @@ const red = (value) => ({
   ],
 });
 
-/** The four dashboards, by file name. */
+/** The five dashboards, by file name. */
 export function dashboards() {
   return {
     'missionlink-business.json': dashboard(
@@ -592,6 +592,227 @@ export function dashboards() {
                 '{{namespace}}',
               ],
             ],
+          },
+        ],
+      ],
+    ),
+
+    'missionlink-money-flows.json': dashboard(
+      'missionlink-money-flows',
+      'MissionLink / Money flows',
+      'Money leaving and coming back: refunds of unused cash, the provider’s reversals, streamers’ withdrawals, disputes and their review, and the daily reconciliation with the payout provider.',
+      ['business', 'payments'],
+      [
+        { row: 'Refunds (unused cash back to the payment method)' },
+        [
+          {
+            type: 'stat',
+            h: 5,
+            title: 'KRW refunded (time range)',
+            unit: 'currencyKRW',
+            targets: [[`sum(increase(${sel('missionlink_refunded_krw_total')}[$__range]))`, 'KRW']],
+          },
+          {
+            type: 'stat',
+            h: 5,
+            title: 'Refunds that failed (time range)',
+            description: 'The provider refused every part: the money went back to the wallet.',
+            thresholds: red(1),
+            targets: [
+              [
+                `sum(increase(${sel('missionlink_refunds_total', 'status="failed"')}[$__range]))`,
+                'failed',
+              ],
+            ],
+          },
+          {
+            type: 'stat',
+            h: 5,
+            title: 'Refunds waiting for the provider',
+            targets: [[`max(${sel('missionlink_refunds_pending')})`, 'pending']],
+          },
+          {
+            type: 'stat',
+            h: 5,
+            title: 'Oldest refund waiting',
+            description: 'MissionLinkRefundStuck fires above an hour.',
+            unit: 's',
+            thresholds: red(3600),
+            targets: [[`max(${sel('missionlink_refunds_processing_oldest_seconds')})`, 'oldest']],
+          },
+        ],
+        [
+          {
+            title: 'Refunds per hour, by result',
+            targets: [
+              [
+                `sum by (status) (rate(${sel('missionlink_refunds_total')}[${RI}])) * 3600`,
+                '{{status}}',
+              ],
+            ],
+          },
+          {
+            title: 'KRW refunded per hour',
+            unit: 'currencyKRW',
+            targets: [[`sum(rate(${sel('missionlink_refunded_krw_total')}[${RI}])) * 3600`, 'KRW']],
+          },
+          {
+            title: 'Refunds waiting and the oldest one’s age',
+            targets: [
+              [
+                `max by (namespace) (${sel('missionlink_refunds_pending')})`,
+                'waiting {{namespace}}',
+              ],
+              [
+                `max by (namespace) (${sel('missionlink_refunds_processing_oldest_seconds')}) / 60`,
+                'oldest, minutes {{namespace}}',
+              ],
+            ],
+          },
+        ],
+        { row: 'Reversals (card cancellations and chargebacks the provider reports)' },
+        [
+          {
+            title: 'Reversals per hour',
+            targets: [
+              [`sum(rate(${sel('missionlink_reversals_total')}[${RI}])) * 3600`, 'reversals'],
+            ],
+          },
+          {
+            title: 'KRW reversed per hour, by where it came from',
+            description:
+              'wallet = taken from the wallet’s cash; owed = more than the wallet held, now owed by the user.',
+            unit: 'currencyKRW',
+            targets: [
+              [
+                `sum by (from) (rate(${sel('missionlink_reversed_krw_total')}[${RI}])) * 3600`,
+                '{{from}}',
+              ],
+            ],
+          },
+          {
+            type: 'stat',
+            title: 'KRW reversed (time range)',
+            unit: 'currencyKRW',
+            targets: [
+              [
+                `sum by (from) (increase(${sel('missionlink_reversed_krw_total')}[$__range]))`,
+                '{{from}}',
+              ],
+            ],
+          },
+        ],
+        { row: 'Withdrawals (streamers’ earnings paid out)' },
+        [
+          {
+            title: 'Open withdrawals, by status',
+            description:
+              'REQUESTED waits for an admin (MissionLinkWithdrawalReviewWaiting after 24 h); PROCESSING is with the payout provider.',
+            targets: [[`max by (status) (${sel('missionlink_withdrawals_open')})`, '{{status}}']],
+          },
+          {
+            title: 'Oldest withdrawal with the provider',
+            description: 'MissionLinkWithdrawalStuck fires above an hour.',
+            unit: 's',
+            thresholds: red(3600),
+            targets: [
+              [
+                `max by (namespace) (${sel('missionlink_withdrawals_processing_oldest_seconds')})`,
+                '{{namespace}}',
+              ],
+            ],
+          },
+        ],
+        [
+          {
+            title: 'Withdrawals per hour, by result',
+            description:
+              'paid and failed are the provider’s final answers; error counts provider calls that failed (retried).',
+            targets: [
+              [
+                `sum by (result) (rate(${sel('missionlink_withdrawals_total')}[${RI}])) * 3600`,
+                '{{result}}',
+              ],
+            ],
+          },
+          {
+            title: 'Withdrawal mails per hour, by result',
+            targets: [
+              [
+                `sum by (result) (rate(${sel('missionlink_withdrawal_mails_total')}[${RI}])) * 3600`,
+                '{{result}}',
+              ],
+            ],
+          },
+        ],
+        { row: 'Disputes and reviews' },
+        [
+          {
+            title: 'Disputes per hour',
+            description:
+              'filed = the mission stays CONFIRMING; escalated = the dispute reached the channel’s threshold and sent the mission to IN_REVIEW.',
+            targets: [
+              [
+                `sum by (result) (rate(${sel('missionlink_disputes_total', 'result=~"filed|escalated"')}[${RI}])) * 3600`,
+                '{{result}}',
+              ],
+            ],
+          },
+          {
+            title: 'Reviews resolved, by outcome (time range)',
+            type: 'stat',
+            targets: [
+              [
+                `sum by (result) (increase(${sel('missionlink_disputes_total', 'result=~"succeeded|failed|cancelled"')}[$__range]))`,
+                '{{result}}',
+              ],
+            ],
+          },
+          {
+            title: 'Missions in the dispute window and in review',
+            targets: [
+              [
+                `max by (state) (${sel('missionlink_missions', 'state=~"CONFIRMING|IN_REVIEW"')})`,
+                '{{state}}',
+              ],
+            ],
+          },
+        ],
+        { row: 'Reconciliation with the payout provider (daily)' },
+        [
+          {
+            type: 'stat',
+            h: 5,
+            title: 'Differences found (last run)',
+            description: 'MissionLinkReconcileDifferences fires on any.',
+            thresholds: red(1),
+            targets: [
+              [
+                `sum(max by (namespace, kind) (${sel('missionlink_reconcile_differences')}))`,
+                'differences',
+              ],
+            ],
+          },
+          {
+            type: 'stat',
+            h: 5,
+            title: 'Since the last reconciliation',
+            description: 'MissionLinkReconcileStale fires above 26 hours.',
+            unit: 's',
+            thresholds: red(26 * 3600),
+            targets: [
+              [
+                `time() - max(${sel('missionlink_reconcile_last_run_timestamp_seconds')})`,
+                'since last run',
+              ],
+            ],
+          },
+        ],
+        [
+          {
+            title: 'Differences by kind',
+            w: 24,
+            targets: [[`max by (kind) (${sel('missionlink_reconcile_differences')})`, '{{kind}}']],
           },
         ],
       ],
