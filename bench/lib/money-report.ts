@@ -6,7 +6,7 @@ import pg from 'pg';
 import type { LedgerReport } from '../../src/ledger/index.ts';
 import { verifyBooks as verifyLedger } from '../../src/missions/index.ts'; // the ledger's checks and the pledge book's
 import { withDatabase } from '../../src/platform/embedded-pg.ts';
-import type { PgbenchRound, ServerPostgres } from './money.ts';
+import type { BatchCounts, PgbenchRound, ServerPostgres } from './money.ts';
 import { clean, type LoadResult } from './load.ts';
 import { median, noiseOf, round, type Alternated, type Noise } from './scenario.ts';
 
@@ -74,7 +74,10 @@ export async function outboxState(p: ServerPostgres): Promise<OutboxState> {
 
 /**
  * Median figures of a side of HTTP rounds: pledges, or the tpcb reference
- * (which has no Node share: null).
+ * (which has no Node share: null). `perSecond` counts answered requests:
+ * 2xx plus the refusals the rounds expected (the same as `okPerSecond`, the
+ * 2xx alone, when they expected none); `refusalShare` is the expected
+ * refusals' share of the answers over all rounds.
  */
 export function pledgeSummary(
   rounds: (LoadResult & { cpuUsPerOp: number | null; nodeCpuUsPerOp?: number | null })[],
@@ -85,9 +88,13 @@ export function pledgeSummary(
   const nodeCpu = rounds.every((r) => r.nodeCpuUsPerOp != null)
     ? round(median(rounds.map((r) => r.nodeCpuUsPerOp!)))
     : null;
+  const refused = rounds.reduce((s, r) => s + (r.refusals?.answered ?? 0), 0);
+  const answered = rounds.reduce((s, r) => s + r.ok, refused);
   return {
-    perSecond: round(median(rounds.map((r) => r.perSecond))),
-    rounds: rounds.map((r) => round(r.perSecond)),
+    perSecond: round(median(rounds.map((r) => r.answeredPerSecond))),
+    okPerSecond: round(median(rounds.map((r) => r.perSecond))),
+    refusalShare: answered > 0 ? round(refused / answered, 4) : 0,
+    rounds: rounds.map((r) => round(r.answeredPerSecond)),
     cpuUsPerOp: cpu,
     nodeCpuUsPerOp: nodeCpu,
     latencyMs: {
@@ -116,14 +123,38 @@ export function pgbenchSummary(rounds: PgbenchRound[]) {
   };
 }
 
-/** What makes HTTP load rounds untrustworthy: errors or any non-2xx answer. */
+/**
+ * What makes HTTP load rounds untrustworthy: errors, timeouts, or any non-2xx
+ * answer besides the refusals the round expected (those must carry their
+ * code and match the requests meant to be refused).
+ */
 export function pledgeProblems(label: string, rounds: LoadResult[]): string[] {
   return rounds
     .filter((r) => !clean(r))
     .map(
       (r) =>
-        `${label} round not clean: ${JSON.stringify({ statusCodes: r.statusCodes, errors: r.errors, timeouts: r.timeouts })}`,
+        `${label} round not clean: ${JSON.stringify({ statusCodes: r.statusCodes, errors: r.errors, timeouts: r.timeouts, ...(r.refusals ? { refusals: r.refusals } : {}) })}`,
     );
+}
+
+/**
+ * The pledge batches of a side's rounds together: how many, how many
+ * pledges (refused ones included) they held, the mean size and the share of
+ * pledges written one by one (a batch that fell back after a deadlock);
+ * null when /metrics was not read.
+ */
+export function batchSummary(rounds: { batches: BatchCounts | null }[]) {
+  if (rounds.length === 0 || rounds.some((r) => r.batches === null)) return null;
+  const sum = (f: (b: BatchCounts) => number) => rounds.reduce((s, r) => s + f(r.batches!), 0);
+  const batches = sum((b) => b.together.batches + b.oneByOne.batches);
+  const pledges = sum((b) => b.together.pledges + b.oneByOne.pledges);
+  const oneByOne = sum((b) => b.oneByOne.pledges);
+  return {
+    batches,
+    pledges,
+    meanSize: batches > 0 ? round(pledges / batches, 2) : null,
+    oneByOneShare: pledges > 0 ? round(oneByOne / pledges, 4) : 0,
+  };
 }
 
 /** Several alternated measurements as one noise figure: all rounds, the worst spread. */

@@ -3,12 +3,19 @@
  * viewers and accepted missions created through the public API, pledge load
  * with its bookkeeping, and pgbench on the very PostgreSQL the server uses.
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { withCpu } from './cpu.ts';
-import { assertLoopback, runLoad, type LoadRequest, type LoadResult } from './load.ts';
+import {
+  assertLoopback,
+  runLoad,
+  type ExpectedRefusal,
+  type LoadRequest,
+  type LoadResult,
+} from './load.ts';
 import { runTool } from './processes.ts';
 import { accessTokens, pool, registerUsers } from './users.ts';
 
@@ -16,6 +23,14 @@ import { accessTokens, pool, registerUsers } from './users.ts';
 export const PLEDGE_KRW = 1_000;
 /** The most one charge may be (API.md). */
 export const CHARGE_KRW = 1_000_000;
+/**
+ * Requests per second one round of pledges (or of its reference) may send:
+ * a bound far above what two cores serve (pgbench's tpcb-like peaks near
+ * 5,500/s here), so the bound never decides a figure.
+ */
+export const MAX_PLEDGES_PER_SECOND = 20_000;
+/** What a pledge from an empty wallet is answered (API.md). */
+export const NO_CASH: ExpectedRefusal = { status: 402, code: 'INSUFFICIENT_FUNDS' };
 
 interface Answer {
   status: number;
@@ -25,7 +40,7 @@ interface Answer {
 /** One JSON call to the API, as `token`'s user. */
 export async function call(
   baseUrl: string,
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'PUT',
   urlPath: string,
   token?: string,
   body?: unknown,
@@ -55,6 +70,8 @@ export interface MoneyFixture {
   baseUrl: string;
   /** Access tokens of the viewers (≤ 15 min: one scenario's lifetime). */
   viewers: string[];
+  /** Access tokens of viewers who are never charged (their pledges are refused: 402). */
+  unfunded: string[];
   ownerToken: string;
   handle: string;
   /** ACTIVE missions, each proposed by a viewer (1,000 KRW) and accepted by the owner. */
@@ -71,16 +88,25 @@ export interface MoneyFixture {
  * Registers `viewers` users plus a streamer, charges every viewer
  * 1,000,000 KRW, creates a channel (missionMinAmount 1000) and `missions`
  * missions that viewers propose and the streamer accepts. All through the API.
+ * `unfunded` more viewers are registered and signed in but never charged.
  */
 export async function fundedViewersAndMissions(
   baseUrl: string,
-  opts: { viewers: number; missions: number; log: (m: string) => void; concurrency?: number },
+  opts: {
+    viewers: number;
+    missions: number;
+    log: (m: string) => void;
+    concurrency?: number;
+    unfunded?: number;
+  },
 ): Promise<MoneyFixture> {
   const c = opts.concurrency ?? 8;
   const t0 = Date.now();
-  const users = await registerUsers(baseUrl, opts.viewers + 1);
-  const tokens = await accessTokens(baseUrl, users);
-  const ownerToken = tokens.pop()!;
+  const users = await registerUsers(baseUrl, opts.viewers + (opts.unfunded ?? 0) + 1);
+  const all = await accessTokens(baseUrl, users);
+  const ownerToken = all.pop()!;
+  const tokens = all.slice(0, opts.viewers);
+  const unfunded = all.slice(opts.viewers);
   opts.log(`${users.length} users registered and signed in in ${Date.now() - t0} ms`);
   const handle = `bench_${Date.now().toString(36)}`;
   await expect(
@@ -95,6 +121,7 @@ export async function fundedViewersAndMissions(
   const fixture: MoneyFixture = {
     baseUrl,
     viewers: tokens,
+    unfunded,
     ownerToken,
     handle,
     missionIds: [],
@@ -153,38 +180,158 @@ export async function ensureFunds(f: MoneyFixture, maxPledges: number): Promise<
 }
 
 /**
+ * Sets the same daily and monthly pledge limit for every viewer, funded or
+ * not (PUT /api/v1/me/limits; a first limit applies at once), and checks
+ * that it did.
+ */
+export async function setSpendingLimits(
+  f: MoneyFixture,
+  limits: { dailyPledgeLimit: number; monthlyPledgeLimit: number },
+  concurrency = 8,
+): Promise<void> {
+  await pool([...f.viewers, ...f.unfunded], concurrency, async (token) => {
+    const set = (await expect(
+      'set limits',
+      call(f.baseUrl, 'PUT', '/api/v1/me/limits', token, limits),
+      200,
+    )) as { dailyPledgeLimit: number | null; monthlyPledgeLimit: number | null };
+    if (
+      set.dailyPledgeLimit !== limits.dailyPledgeLimit ||
+      set.monthlyPledgeLimit !== limits.monthlyPledgeLimit
+    )
+      throw new Error(`set limits: not applied at once: ${JSON.stringify(set)}`);
+  });
+}
+
+/** The wallets of the unfunded viewers that are not empty (each should hold nothing). */
+export async function nonEmptyUnfundedWallets(
+  f: MoneyFixture,
+  concurrency = 8,
+): Promise<{ available: number; held: number }[]> {
+  const wallets = await pool(
+    f.unfunded,
+    concurrency,
+    async (token) =>
+      (await expect('wallet', call(f.baseUrl, 'GET', '/api/v1/wallet', token), 200)) as {
+        available: number;
+        held: number;
+      },
+  );
+  return wallets
+    .filter((w) => w.available !== 0 || w.held !== 0)
+    .map(({ available, held }) => ({ available, held }));
+}
+
+/**
  * The pledge requests one round sends, in one shared rotation: request i is
- * viewer i mod V (so pledges in flight are of distinct viewers: each has its
- * own wallet row) to a mission picked by a fixed pseudo-random sequence over
- * `missionIds` (one id: every pledge goes to it).
+ * the next funded viewer in turn (so pledges in flight are of distinct
+ * viewers: each has its own wallet row) to a mission picked by a fixed
+ * pseudo-random sequence over `missionIds` (one id: every pledge goes to it).
+ * With `unfundedEvery: n`, every n-th request is instead from the next of
+ * the fixture's unfunded viewers, marked to be refused (402
+ * INSUFFICIENT_FUNDS, see NO_CASH).
  */
 export function pledgeRequests(
   f: MoneyFixture,
   missionIds: string[],
   length = 4_000,
+  opts: { unfundedEvery?: number } = {},
 ): LoadRequest[] {
+  const every = opts.unfundedEvery ?? 0;
+  if (every > 0 && f.unfunded.length === 0)
+    throw new Error('unfundedEvery needs unfunded viewers in the fixture');
   const body = JSON.stringify({ amount: PLEDGE_KRW });
   let x = 12_345;
+  let funded = 0;
+  let unfunded = 0;
   return Array.from({ length }, (_, i) => {
     // Numerical Recipes LCG: the same sequence on every run.
     x = (Math.imul(x, 1_664_525) + 1_013_904_223) >>> 0;
     const mission = missionIds[x % missionIds.length]!;
+    const refused = every > 0 && (i + 1) % every === 0;
+    const token = refused
+      ? f.unfunded[unfunded++ % f.unfunded.length]
+      : f.viewers[funded++ % f.viewers.length];
     return {
       method: 'POST' as const,
       path: `/api/v1/missions/${mission}/pledges`,
-      headers: { authorization: `Bearer ${f.viewers[i % f.viewers.length]}` },
+      headers: { authorization: `Bearer ${token}` },
       body,
+      ...(refused ? { refused: true } : {}),
     };
   });
 }
 
+/** A fresh Idempotency-Key for every call: unique in the run, never a replay. */
+export function freshIdempotencyKeys(): () => Record<string, string> {
+  const run = randomUUID();
+  let n = 0;
+  return () => ({ 'idempotency-key': `bench-${run}-${++n}` });
+}
+
+/** Pledges per batch (missionlink_pledge_batch_size) by how the batch was written. */
+export interface BatchCounts {
+  together: { batches: number; pledges: number };
+  oneByOne: { batches: number; pledges: number };
+}
+
+/**
+ * The server's pledge batch histogram (its _count and _sum by `written`)
+ * from GET /metrics; null when /metrics does not answer it.
+ */
+export async function readPledgeBatches(baseUrl: string): Promise<BatchCounts | null> {
+  assertLoopback(baseUrl);
+  let text: string;
+  try {
+    const res = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(10_000) });
+    text = await res.text();
+    if (res.status !== 200) return null;
+  } catch {
+    return null;
+  }
+  const counts: BatchCounts = {
+    together: { batches: 0, pledges: 0 },
+    oneByOne: { batches: 0, pledges: 0 },
+  };
+  const re =
+    /^missionlink_pledge_batch_size_(sum|count)\{written="(together|one_by_one)"\} (\S+)$/gm;
+  for (const m of text.matchAll(re)) {
+    const side = m[2] === 'together' ? counts.together : counts.oneByOne;
+    side[m[1] === 'sum' ? 'pledges' : 'batches'] = Number(m[3]);
+  }
+  return counts;
+}
+
+/** What a round added to the batch histogram (null when either reading is missing). */
+function batchDelta(a: BatchCounts | null, b: BatchCounts | null): BatchCounts | null {
+  if (!a || !b) return null;
+  const d = (x: { batches: number; pledges: number }, y: { batches: number; pledges: number }) => ({
+    batches: y.batches - x.batches,
+    pledges: y.pledges - x.pledges,
+  });
+  return { together: d(a.together, b.together), oneByOne: d(a.oneByOne, b.oneByOne) };
+}
+
 export type PledgeRound = LoadResult & {
-  /** CPU of the server process and its embedded PostgreSQL per accepted pledge. */
+  /**
+   * CPU of the server process and its embedded PostgreSQL per answered
+   * request: accepted pledges and expected refusals (only the former when
+   * none are expected).
+   */
   cpuUsPerOp: number | null;
   /** The part of it spent in the server's own (Node) process. */
   nodeCpuUsPerOp: number | null;
   recharged: boolean;
+  /** Pledge batches the server wrote during the round (with `readBatches`; else null). */
+  batches: BatchCounts | null;
 };
+
+export interface PledgeRoundOptions {
+  /** Headers made per send, e.g. freshIdempotencyKeys(). */
+  freshHeaders?: () => Record<string, string>;
+  /** Read the batch histogram from /metrics before and after the round (outside its CPU count). */
+  readBatches?: boolean;
+}
 
 /** CPU seconds of one process alone, without its children (Linux only). */
 export function ownCpuSeconds(pid: number): number | null {
@@ -199,30 +346,47 @@ export function ownCpuSeconds(pid: number): number | null {
   }
 }
 
-/** One bounded round of pledges over HTTP, with the server tree's CPU per pledge. */
+/**
+ * One bounded round of pledges over HTTP, with the server tree's CPU per
+ * answered request. Requests marked `refused` (pledgeRequests'
+ * unfundedEvery) are expected to be answered 402 INSUFFICIENT_FUNDS.
+ */
 export async function pledgeRound(
   f: MoneyFixture,
   serverPid: number,
   requests: LoadRequest[],
   connections: number,
   seconds: number,
+  opts: PledgeRoundOptions = {},
 ): Promise<PledgeRound> {
-  // A bound far above what two cores can serve, so wallets always last the round.
-  const maxRequests = 4_000 * seconds;
+  // Wallets are charged for the bound, so they always last the round.
+  const maxRequests = MAX_PLEDGES_PER_SECOND * seconds;
   const recharged = await ensureFunds(f, maxRequests);
+  const batches0 = opts.readBatches ? await readPledgeBatches(f.baseUrl) : null;
   const node0 = ownCpuSeconds(serverPid);
   const { result, cpuSeconds } = await withCpu(serverPid, () =>
-    runLoad({ url: f.baseUrl, requests, rotation: 'shared', connections, seconds, maxRequests }),
+    runLoad({
+      url: f.baseUrl,
+      requests,
+      rotation: 'shared',
+      connections,
+      seconds,
+      maxRequests,
+      ...(opts.freshHeaders ? { freshHeaders: opts.freshHeaders } : {}),
+      ...(requests.some((r) => r.refused) ? { refusal: NO_CASH } : {}),
+    }),
   );
   const node1 = ownCpuSeconds(serverPid);
+  const batches1 = opts.readBatches ? await readPledgeBatches(f.baseUrl) : null;
   f.pledgesAccepted += result.ok;
-  const perOp = (s: number | null) =>
-    s === null || result.ok === 0 ? null : (s * 1e6) / result.ok;
+  const answered = result.ok + (result.refusals?.answered ?? 0);
+  const perOp = (s: number | null) => (s === null || answered === 0 ? null : (s * 1e6) / answered);
   return {
     ...result,
     cpuUsPerOp: perOp(cpuSeconds),
     nodeCpuUsPerOp: perOp(node0 === null || node1 === null ? null : node1 - node0),
     recharged,
+    batches: batchDelta(batches0, batches1),
   };
 }
 
@@ -385,7 +549,7 @@ export async function httpTpcbRound(
       requests: [{ method: 'POST', path: route, body: '{}' }],
       connections,
       seconds,
-      maxRequests: 4_000 * seconds,
+      maxRequests: MAX_PLEDGES_PER_SECOND * seconds,
     }),
   );
   return {

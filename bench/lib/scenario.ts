@@ -155,11 +155,15 @@ function summary(result: unknown): string {
     return JSON.stringify(result);
   const r = result as {
     perSecond: number;
+    answeredPerSecond?: number;
+    refusals?: { answered: number } | null;
     cpuMsPerOp?: number | null;
     cpuUsPerOp?: number | null;
     generatorCpu?: number;
   };
   const parts = [`${round(r.perSecond)}/s`];
+  if (r.refusals && typeof r.answeredPerSecond === 'number')
+    parts[0] = `${round(r.answeredPerSecond)}/s answered (${round(r.perSecond)}/s 2xx, ${r.refusals.answered} refused as expected)`;
   if (typeof r.cpuMsPerOp === 'number') parts.push(`${round(r.cpuMsPerOp, 2)} ms CPU/op`);
   if (typeof r.cpuUsPerOp === 'number') parts.push(`${round(r.cpuUsPerOp)} µs CPU/op`);
   if (typeof r.generatorCpu === 'number') parts.push(`generator ${r.generatorCpu} core`);

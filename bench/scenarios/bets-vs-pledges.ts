@@ -22,7 +22,8 @@ import {
 } from '../lib/scenario.ts';
 import { accessTokens, registerUsers } from '../lib/users.ts';
 
-const USERS = 40;
+/** Enough points (1,000 each) that no round reaches its cap below ~9,000 bets/s. */
+const USERS = 200;
 const CONNECTIONS = 20;
 /** Every user's points at the start (signup grant): one point per bet. */
 const POINTS_PER_USER = 1_000;

@@ -245,6 +245,8 @@ async function measure(
   const ok = sum((r) => r.ok);
   return {
     perSecond: ok / (loadSeconds + drainSeconds),
+    answeredPerSecond: ok / (loadSeconds + drainSeconds),
+    refusals: null,
     acceptedPerSecond: sum((r) => r.perSecond),
     drainSeconds: round(drainSeconds, 2),
     ok,
