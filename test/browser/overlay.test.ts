@@ -319,7 +319,19 @@ describeWithBrowser('browser: the OBS overlay and its settings', () => {
 
   it('announces a cancelled mission with its refund, and nothing for a rejected proposal; sound=off stays silent', async () => {
     const page = await overlay('?duration=2&sound=off&lang=en');
-    const id = await activeMission('Speedrun in one hour', 15_000);
+    // The overlay reads the new proposal before the streamer accepts it: the
+    // board learns of the acceptance from the live event alone, and the banner
+    // must still come (it once did not: the proposal as read had no acceptedAt).
+    const read = page.waitForResponse((r) => /\/api\/v1\/missions\/[^/?]+$/.test(r.url()) && r.ok());
+    const proposed = await api.call('POST', `/api/v1/channels/${HANDLE}/missions`, viewer, {
+      title: 'Speedrun in one hour',
+      amount: 15_000,
+      durationSeconds: 3600,
+    });
+    expect(proposed.status, JSON.stringify(proposed.body)).toBe(201);
+    const id = proposed.body.mission.id as string;
+    expect((await read).url()).toMatch(new RegExp(`/missions/${id}$`));
+    expect((await api.call('POST', `/api/v1/missions/${id}/accept`, streamer)).status).toBe(200);
     await page.locator(`li[data-mission-id="${id}"]`).waitFor();
     const proposal = await api.propose(viewer, HANDLE, 2000, 600, 'Never mind');
     expect((await api.call('POST', `/api/v1/missions/${proposal.body.mission.id}/reject`, streamer)).status).toBe(200);

@@ -81,6 +81,15 @@ function outcomeAmount(m: Mission, outcome: Outcome, t: Dict): string {
   return won(m.pledgedAmount);
 }
 
+/**
+ * Whether a mission was accepted. A board mission is as it was before the
+ * event: one read while still proposed has no acceptedAt, and learned of its
+ * acceptance from the live event alone, so its state says it ran.
+ */
+function ran(m: Mission): boolean {
+  return m.acceptedAt !== null || m.state === 'ACTIVE' || m.state === 'CONFIRMING' || m.state === 'IN_REVIEW';
+}
+
 export function OverlayPage({ handle }: { handle: string }) {
   const t = useT();
   const lang = useLang();
@@ -102,8 +111,8 @@ export function OverlayPage({ handle }: { handle: string }) {
   const missionsRef = useRef(new Map<string, Mission>());
 
   const announce = (m: Mission, outcome: Outcome, pending: boolean, eventId: number) => {
-    // Only a mission that ran (was accepted) gets a banner: proposals never were on the board.
-    if (!m.acceptedAt) return;
+    // Only a mission that ran gets a banner: proposals never were on the board.
+    if (!ran(m)) return;
     enqueue({
       kind: 'outcome',
       key: `outcome:${m.id}:${outcome}`,
