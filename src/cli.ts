@@ -101,7 +101,7 @@ async function main(argv: string[]): Promise<void> {
     case 'audit': {
       if (sub !== 'verify') fail('usage: missionlink audit verify', 2);
       const { prepareDatabases: prep } = await import('./platform/runtime.ts');
-      const { openPool } = await import('./platform/db.ts');
+      const { closePool, openPool } = await import('./platform/db.ts');
       const { loadAuditKey, verifyAuditChain } = await import('./identity/index.ts');
       // The chain in the identity database, its anchors in the funding database.
       const { embedded, urls } = await prep(cfg, log, ['identity', 'funding'], { existing: true });
@@ -119,7 +119,7 @@ async function main(argv: string[]): Promise<void> {
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
         process.exitCode = result.ok ? 0 : 1;
       } finally {
-        await Promise.all([identity.end(), funding.end()]);
+        await Promise.all([closePool(identity), closePool(funding)]);
         if (embedded) await stopEmbedded(embedded);
       }
       return;
@@ -135,7 +135,7 @@ async function main(argv: string[]): Promise<void> {
  * when `ok`, 1 otherwise.
  */
 async function reportOnFunding(cfg: Config, log: Logger, name: string, check: (pool: Pool) => Promise<{ ok: boolean }>): Promise<void> {
-  const { openPool } = await import('./platform/db.ts');
+  const { closePool, openPool } = await import('./platform/db.ts');
   const { embedded, urls } = await prepareDatabases(cfg, log, ['funding'], { existing: true });
   const pool = openPool({ url: urls.funding!, name });
   try {
@@ -143,7 +143,7 @@ async function reportOnFunding(cfg: Config, log: Logger, name: string, check: (p
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     process.exitCode = report.ok ? 0 : 1;
   } finally {
-    await pool.end();
+    await closePool(pool);
     if (embedded) await stopEmbedded(embedded);
   }
 }

@@ -7,7 +7,7 @@ import { createMissionLink, type AppDeps, type MissionLink } from './app.ts';
 import { loadKeyRing } from './identity/index.ts';
 import type { Config } from './platform/config.ts';
 import { ensureDataDir, loadSecrets } from './platform/datadir.ts';
-import { openPool, type Pool } from './platform/db.ts';
+import { closePool, openPool, type Pool } from './platform/db.ts';
 import { drainHttp } from './platform/http.ts';
 import { crashHooks } from './platform/faults.ts';
 import type { Logger } from './platform/log.ts';
@@ -83,14 +83,14 @@ const HTTP_DRAIN_MS = 4_000;
 const POOL_DRAIN_MS = 2_000;
 
 /**
- * Ends pools, bounded: pg's end() waits for every checked-out client, and a
- * query still running must not hold up the stop of the database (which ends
- * those sessions itself).
+ * Ends pools and waits for their connections to close, bounded: pg's end()
+ * waits for every checked-out client, and a query still running must not hold
+ * up the stop of the database (which ends those sessions itself).
  */
 async function endPools(pools: Pool[], log: Logger): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const drained = await Promise.race([
-    Promise.all(pools.map((p) => p.end().catch(() => undefined))).then(() => true),
+    Promise.all(pools.map((p) => closePool(p).catch(() => undefined))).then(() => true),
     new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), POOL_DRAIN_MS))),
   ]);
   clearTimeout(timer);

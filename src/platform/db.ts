@@ -28,7 +28,31 @@ export function openPool(opts: PoolOptions, onError?: (err: Error) => void): pg.
     connectionTimeoutMillis: 5_000,
   });
   pool.on('error', (err) => onError?.(err));
+  // Connections open, counted until each has closed (see closePool).
+  let open = 0;
+  pool.on('connect', () => open++);
+  pool.on('remove', () => {
+    open--;
+    if (open === 0) for (const resolve of drained.splice(0)) resolve();
+  });
+  const drained: (() => void)[] = [];
+  closing.set(pool, () => (open === 0 ? Promise.resolve() : new Promise<void>((resolve) => drained.push(resolve))));
   return pool;
+}
+
+/** Per pool from openPool: resolves once none of its connections is open. */
+const closing = new WeakMap<pg.Pool, () => Promise<void>>();
+
+/**
+ * Ends a pool and resolves once every connection has closed. pg's end()
+ * resolves as soon as no client is checked out, while the clients it ends
+ * are still saying goodbye to the server: a database stopped at that moment
+ * terminates them ("terminating connection due to administrator command"),
+ * which the pool reports as failed idle connections.
+ */
+export async function closePool(pool: pg.Pool): Promise<void> {
+  await pool.end();
+  await closing.get(pool)?.();
 }
 
 /**

@@ -430,6 +430,6 @@ describeWithBrowser(
       await page.screenshot({ path: path.join(SHOTS, 'channel-en-1366.png'), fullPage: true });
       await page.getByRole('button', { name: '한국어' }).click();
       expect(problems).toEqual([]);
-    }, 30_000);
+    }, 60_000);
   },
 );
