@@ -2,18 +2,18 @@
 // newest first, reloaded whenever the points balance moves.
 import { useEffect, useState } from 'react';
 import { api } from '../api.ts';
-import { dateTime, pts } from '../format.ts';
+import { pts } from '../format.ts';
 import { useAction } from '../hooks.ts';
-import { useLang, useT } from '../i18n.ts';
+import { useT } from '../i18n.ts';
 import type { Page, PointsEntry } from '../types.ts';
 import { pointsWords } from '../wallet-history.ts';
+import { StatementTable } from './Statement.tsx';
 import { ProblemMessage, Spinner } from './ui.tsx';
 
 const PAGE = 20;
 
 export function PointsHistory({ balance }: { balance: number | undefined }) {
   const t = useT();
-  const lang = useLang();
   const [items, setItems] = useState<PointsEntry[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
   const more = useAction();
@@ -48,39 +48,16 @@ export function PointsHistory({ balance }: { balance: number | undefined }) {
       ) : items.length === 0 ? (
         <p className="muted">{t.common.empty}</p>
       ) : (
-        <table className="table statement" data-testid="points-history">
-          <thead>
-            <tr>
-              <th scope="col" className="when">
-                {t.wallet.when}
-              </th>
-              <th scope="col">{t.wallet.kind}</th>
-              <th scope="col" className="num">
-                {t.wallet.amount}
-              </th>
-              <th scope="col" className="num">
-                {t.wallet.balanceAfter}
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((e) => {
-              const words = pointsWords(e, t);
-              return (
-                <tr key={e.id} data-points-kind={e.kind}>
-                  <td className="when">{dateTime(e.createdAt, lang)}</td>
-                  <td className="kind">
-                    <span className="entry-when">{dateTime(e.createdAt, lang)}</span>
-                    {words.label}
-                    {words.title && <span className="entry-title">{words.title}</span>}
-                  </td>
-                  <td className={`num ${words.sign}`}>{words.amount}</td>
-                  <td className="num">{pts(e.balanceAfter)}</td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
+        <StatementTable
+          testId="points-history"
+          rows={items.map((e) => ({
+            id: e.id,
+            createdAt: e.createdAt,
+            words: pointsWords(e, t),
+            balance: pts(e.balanceAfter),
+            attrs: { 'data-points-kind': e.kind },
+          }))}
+        />
       )}
       <ProblemMessage error={more.error} />
       {cursor && (

@@ -185,6 +185,18 @@ export function StateBadge({ state }: { state: MissionState }) {
   return <span className={`badge badge-${state.toLowerCase()}`}>{t.state[state]}</span>;
 }
 
+/** A mission card's head: its title (the card's label, `titleId`) and state. */
+export function MissionHead({ titleId, state, children }: { titleId: string; state: MissionState; children: ReactNode }) {
+  return (
+    <header className="mission-head">
+      <h3 id={titleId} className="mission-title">
+        {children}
+      </h3>
+      <StateBadge state={state} />
+    </header>
+  );
+}
+
 /** A live countdown to `until` (ISO time); announces nothing (it would be noise). */
 export function Countdown({ until, className }: { until: string | null; className?: string }) {
   const t = useT();

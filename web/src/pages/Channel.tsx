@@ -18,10 +18,10 @@ import {
   durationSeconds,
   Field,
   LiveIndicator,
+  MissionHead,
   parseAmount,
   ProblemMessage,
   Spinner,
-  StateBadge,
   SuccessMessage,
   TextField,
   type DurationUnit,
@@ -188,12 +188,9 @@ function MissionCard({
       aria-labelledby={titleId}
       data-mission-id={m.id}
     >
-      <header className="mission-head">
-        <h3 id={titleId} className="mission-title">
-          {m.title}
-        </h3>
-        <StateBadge state={m.state} />
-      </header>
+      <MissionHead titleId={titleId} state={m.state}>
+        {m.title}
+      </MissionHead>
       {m.description && <p className="mission-description">{m.description}</p>}
       <dl className="mission-facts">
         <div>

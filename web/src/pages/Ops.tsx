@@ -7,7 +7,7 @@ import { api, ApiError } from '../api.ts';
 import { Chart } from '../components/Chart.tsx';
 import { EmptyState } from '../components/EmptyState.tsx';
 import { PageTitle } from '../components/Layout.tsx';
-import { ProblemMessage, Spinner, StateBadge, SuccessMessage } from '../components/ui.tsx';
+import { MissionHead, ProblemMessage, Spinner, StateBadge, SuccessMessage } from '../components/ui.tsx';
 import { durationWords, groupDigits, kstDateTime, kstFullDateTime, won } from '../format.ts';
 import { useAction, usePolling, useTitle } from '../hooks.ts';
 import { useLang, useT } from '../i18n.ts';
@@ -401,12 +401,9 @@ function ReviewQueue() {
         <div className="missions" data-testid="review-queue">
           {missions.map((m) => (
             <article key={m.id} className="mission" aria-labelledby={`review-${m.id}`}>
-              <header className="mission-head">
-                <h3 id={`review-${m.id}`} className="mission-title">
-                  <Link to={`/c/${m.channel}`}>@{m.channel}</Link> · {m.title}
-                </h3>
-                <StateBadge state={m.state} />
-              </header>
+              <MissionHead titleId={`review-${m.id}`} state={m.state}>
+                <Link to={`/c/${m.channel}`}>@{m.channel}</Link> · {m.title}
+              </MissionHead>
               <dl className="mission-facts">
                 <div>
                   <dt>{t.disputes.proposedOutcome}</dt>

@@ -12,10 +12,10 @@ import {
   DurationInput,
   durationSeconds,
   LiveIndicator,
+  MissionHead,
   parseAmount,
   ProblemMessage,
   Spinner,
-  StateBadge,
   SuccessMessage,
   TextField,
   toDuration,
@@ -566,12 +566,9 @@ function QueueCard({
         else onMove(action === 'next' ? 1 : -1);
       }}
     >
-      <header className="mission-head">
-        <h3 id={titleId} className="mission-title">
-          {m.title}
-        </h3>
-        <StateBadge state={m.state} />
-      </header>
+      <MissionHead titleId={titleId} state={m.state}>
+        {m.title}
+      </MissionHead>
       <p className="queue-proposer" data-testid="proposer">
         {m.proposerName ? t.studio.proposedBy(m.proposerName) : t.studio.proposerUnknown}
       </p>
@@ -655,12 +652,9 @@ function StudioMission({
   const titleId = useId();
   return (
     <article className="mission" aria-labelledby={titleId} data-mission-id={m.id}>
-      <header className="mission-head">
-        <h3 id={titleId} className="mission-title">
-          {m.title}
-        </h3>
-        <StateBadge state={m.state} />
-      </header>
+      <MissionHead titleId={titleId} state={m.state}>
+        {m.title}
+      </MissionHead>
       {m.description && <p className="mission-description">{m.description}</p>}
       <dl className="mission-facts">
         <div>

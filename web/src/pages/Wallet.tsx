@@ -4,6 +4,7 @@ import { openCheckout, pendingReturn, type Checkout } from '../checkout.ts';
 import { PageTitle } from '../components/Layout.tsx';
 import { PointsHistory } from '../components/PointsHistory.tsx';
 import { SpendingLimits } from '../components/Limits.tsx';
+import { StatementTable } from '../components/Statement.tsx';
 import {
   AmountField,
   parseAmount,
@@ -11,7 +12,7 @@ import {
   Spinner,
   SuccessMessage,
 } from '../components/ui.tsx';
-import { dateTime, durationWords, kstDateTime, kstDay, nextKstMidnight, pts, won } from '../format.ts';
+import { durationWords, kstDateTime, kstDay, nextKstMidnight, pts, won } from '../format.ts';
 import { useAction, useNow, usePolling, useSession, useTitle } from '../hooks.ts';
 import { useLang, useT } from '../i18n.ts';
 import type { Page, Wallet, WalletEntry } from '../types.ts';
@@ -348,46 +349,16 @@ export function WalletPage() {
         ) : entries.length === 0 ? (
           <p className="muted">{t.common.empty}</p>
         ) : (
-          <table className="table history statement">
-            <thead>
-              <tr>
-                <th scope="col" className="when">
-                  {t.wallet.when}
-                </th>
-                <th scope="col">{t.wallet.kind}</th>
-                <th scope="col" className="num">
-                  {t.wallet.amount}
-                </th>
-                <th scope="col" className="num">
-                  {t.wallet.balanceAfter}
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {entries.map((e) => {
-                const words = entryWords(e, t);
-                return (
-                  <tr key={e.id} data-entry-kind={e.kind}>
-                    <td className="when">{dateTime(e.createdAt, lang)}</td>
-                    <td className="kind">
-                      <span className="entry-when">{dateTime(e.createdAt, lang)}</span>
-                      {words.label}
-                      {words.title && <span className="entry-title">{words.title}</span>}
-                    </td>
-                    <td className={`num ${words.sign}`}>
-                      {words.amount}
-                      {words.notes.map((n) => (
-                        <span key={n} className="entry-note">
-                          {n}
-                        </span>
-                      ))}
-                    </td>
-                    <td className="num">{won(e.balanceAfter)}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
+          <StatementTable
+            className="history"
+            rows={entries.map((e) => ({
+              id: e.id,
+              createdAt: e.createdAt,
+              words: entryWords(e, t),
+              balance: won(e.balanceAfter),
+              attrs: { 'data-entry-kind': e.kind },
+            }))}
+          />
         )}
         <ProblemMessage error={more.error} />
         {cursor && (
