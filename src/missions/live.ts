@@ -35,6 +35,12 @@ function chunkOf(bytes: Buffer): Buffer {
 }
 const CRLF = Buffer.from('\r\n', 'latin1');
 
+/** What is written to every client alike: its bytes, and (made on first need) the same as a chunk. */
+interface Framed {
+  bytes: Buffer;
+  chunk?: Buffer;
+}
+
 const TOPICS = [
   'mission.proposed', 'mission.accepted', 'mission.progress', 'mission.confirming', 'mission.disputed', 'mission.in_review', 'mission.decided',
   'mission.expired', 'mission.settled', 'pledge.held', 'pledge.voided', 'pledge.message_hidden', 'prediction.bet', 'prediction.locked',
@@ -354,12 +360,17 @@ export class LiveHub {
     if (row.seq <= sub.lastSeq) return;
     sub.lastSeq = row.seq;
     row.bytes ??= Buffer.from(`id: ${row.seq}\nevent: ${row.type}\ndata: ${JSON.stringify(row.data)}\n\n`);
-    this.write(sub, sub.chunked ? (row.chunk ??= chunkOf(row.bytes)) : row.bytes);
+    this.write(sub, row as Framed); // (its bytes are set just above)
   }
 
-  /** Writes `data` (framed for the response already) unless the client is too far behind; drops it then. */
-  private write(sub: Subscriber, data: Buffer): void {
+  /**
+   * Writes `out`, framed as the response needs it (a chunk, made once for
+   * every client, or the bare bytes), unless the client is too far behind;
+   * drops the client then.
+   */
+  private write(sub: Subscriber, out: Framed): void {
     if (sub.socket.destroyed) return;
+    const data = sub.chunked ? (out.chunk ??= chunkOf(out.bytes)) : out.bytes;
     const unsent = sub.socket.writableLength;
     // (A client still replaying its backlog is paced by drained() instead.)
     const stalled = sub.queued === null && sub.round !== this.round && unsent > MAX_BUFFERED_BYTES;
@@ -403,9 +414,8 @@ export class LiveHub {
 
   private broadcastComment(text: string): void {
     this.round++;
-    const bytes = Buffer.from(`: ${text}\n\n`);
-    const chunk = chunkOf(bytes);
-    for (const set of [...this.byMission.values(), ...this.byChannel.values()]) for (const sub of set) this.write(sub, sub.chunked ? chunk : bytes);
+    const out: Framed = { bytes: Buffer.from(`: ${text}\n\n`) };
+    for (const set of [...this.byMission.values(), ...this.byChannel.values()]) for (const sub of set) this.write(sub, out);
   }
 
   /**
