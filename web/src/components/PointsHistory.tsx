@@ -8,7 +8,7 @@ import { useT } from '../i18n.ts';
 import type { Page, PointsEntry } from '../types.ts';
 import { pointsWords } from '../wallet-history.ts';
 import { StatementTable } from './Statement.tsx';
-import { ProblemMessage, Spinner } from './ui.tsx';
+import { ProblemMessage } from './ui.tsx';
 
 const PAGE = 20;
 
@@ -43,22 +43,19 @@ export function PointsHistory({ balance }: { balance: number | undefined }) {
   return (
     <section className="card" aria-labelledby="points-history-h">
       <h2 id="points-history-h">{t.wallet.pointsHistoryTitle}</h2>
-      {items === null ? (
-        <Spinner label={t.common.loading} />
-      ) : items.length === 0 ? (
-        <p className="muted">{t.common.empty}</p>
-      ) : (
-        <StatementTable
-          testId="points-history"
-          rows={items.map((e) => ({
+      <StatementTable
+        testId="points-history"
+        rows={
+          items &&
+          items.map((e) => ({
             id: e.id,
             createdAt: e.createdAt,
             words: pointsWords(e, t),
             balance: pts(e.balanceAfter),
             attrs: { 'data-points-kind': e.kind },
-          }))}
-        />
-      )}
+          }))
+        }
+      />
       <ProblemMessage error={more.error} />
       {cursor && (
         <button

@@ -5,6 +5,7 @@ import type { ReactNode } from 'react';
 import { dateTime } from '../format.ts';
 import { useLang, useT } from '../i18n.ts';
 import type { EntryWords } from '../wallet-history.ts';
+import { Spinner } from './ui.tsx';
 
 export interface StatementRow {
   id: string;
@@ -16,9 +17,20 @@ export interface StatementRow {
   attrs?: Record<`data-${string}`, string>;
 }
 
-export function StatementTable({ rows, className, testId }: { rows: StatementRow[]; className?: string; testId?: string }): ReactNode {
+/** The statement; a spinner while `rows` is null (loading), a short note when there are none. */
+export function StatementTable({
+  rows,
+  className,
+  testId,
+}: {
+  rows: StatementRow[] | null;
+  className?: string;
+  testId?: string;
+}): ReactNode {
   const t = useT();
   const lang = useLang();
+  if (rows === null) return <Spinner label={t.common.loading} />;
+  if (rows.length === 0) return <p className="muted">{t.common.empty}</p>;
   return (
     <table className={`table statement${className ? ` ${className}` : ''}`} data-testid={testId}>
       <thead>

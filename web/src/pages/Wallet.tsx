@@ -344,22 +344,20 @@ export function WalletPage() {
 
       <section className="card" aria-labelledby="history-h">
         <h2 id="history-h">{t.wallet.historyTitle}</h2>
-        {!historyLoaded ? (
-          <Spinner label={t.common.loading} />
-        ) : entries.length === 0 ? (
-          <p className="muted">{t.common.empty}</p>
-        ) : (
-          <StatementTable
-            className="history"
-            rows={entries.map((e) => ({
-              id: e.id,
-              createdAt: e.createdAt,
-              words: entryWords(e, t),
-              balance: won(e.balanceAfter),
-              attrs: { 'data-entry-kind': e.kind },
-            }))}
-          />
-        )}
+        <StatementTable
+          className="history"
+          rows={
+            historyLoaded
+              ? entries.map((e) => ({
+                  id: e.id,
+                  createdAt: e.createdAt,
+                  words: entryWords(e, t),
+                  balance: won(e.balanceAfter),
+                  attrs: { 'data-entry-kind': e.kind },
+                }))
+              : null
+          }
+        />
         <ProblemMessage error={more.error} />
         {cursor && (
           <button
