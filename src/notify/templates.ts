@@ -191,10 +191,10 @@ export interface ReversalMailContent {
 export function reversalMail(m: ReversalMailContent): { subject: string; text: string; html: string } {
   const subject = `[MissionLink] 결제 취소 반영 / Payment reversed — ${won(m.amount)}`;
   const ko = [
-    `${m.displayName}님, 결제사가 ${won(m.chargeAmount)} 결제 중 ${won(m.amount)}을(를) ${m.dispute ? '분쟁(차지백)으로' : '취소로'} 되돌렸다고 알려 와 지갑에 반영했습니다.`,
+    `${m.displayName}님, 결제사가 ${won(m.chargeAmount)} 결제 중 ${won(m.amount)}을 ${m.dispute ? '분쟁(차지백)으로' : '취소로'} 되돌렸다고 알려 와 지갑에 반영했습니다.`,
     `지갑에서 차감된 금액: ${won(m.fromWallet)}`,
     ...(m.voidedPledges > 0 ? [`이를 위해 결과가 나지 않은 미션의 후원 ${m.voidedPledges}건(${won(m.fromPledges)})이 취소되었습니다.`] : []),
-    ...(m.owed > 0 ? [`부족한 ${won(m.owed)}은(는) 미납 금액이 되었습니다. 현재 미납 금액: ${won(m.owedNow)}. 다음 충전에서 먼저 차감됩니다.`] : []),
+    ...(m.owed > 0 ? [`부족한 ${won(m.owed)}은 미납 금액이 되었습니다. 현재 미납 금액: ${won(m.owedNow)}. 다음 충전에서 먼저 차감됩니다.`] : []),
     '직접 취소하지 않았다면 고객센터로 문의해 주세요.',
   ];
   const en = [

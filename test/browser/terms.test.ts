@@ -196,7 +196,7 @@ describeWithBrowser(
 
       await active.getByLabel('지금까지 킬 수').fill('12');
       await active.getByRole('button', { name: '반영' }).click();
-      await active.getByText('진행을 12 킬로 보고했습니다.').waitFor();
+      await active.getByText('진행 상황을 보고했습니다: 12 킬.').waitFor();
       // Live, on the channel page and the overlay, without a reload.
       await card.getByTestId('unit-counter').filter({ hasText: '12 / 30 킬 · 12,000원' }).waitFor();
       await board

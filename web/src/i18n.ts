@@ -200,7 +200,6 @@ const ko = {
     backAmount: '후원 금액 (원)',
     backing: '후원하는 중…',
     backed: (amount: string) => `${amount}을 후원했습니다. 결과가 나올 때까지 보류됩니다.`,
-    keepNote: (keep: string) => `실패하면 후원금에서 스트리머 몫 ${keep}를 뺀 금액이 환불됩니다.`,
     myBalance: (available: string, points: string) => `내 잔액 ${available} · 포인트 ${points}`,
     proposeTitle: '미션 제안하기',
     missionTitle: '미션 제목',
@@ -561,11 +560,11 @@ const ko = {
     amountHint: (min: string) => `최소 ${min}부터 출금 가능 잔액까지`,
     tooMuch: (max: string) => `출금 가능 잔액(${max})보다 많습니다.`,
     feeLine: (fee: string, net: string) => `수수료 ${fee} · 입금될 금액 ${net}`,
-    reviewNote: (above: string) => `${above}를 넘는 금액은 운영자 검토 후 송금됩니다.`,
+    reviewNote: (above: string) => `${above}을 넘는 금액은 운영자 검토 후 송금됩니다.`,
     all: '전체',
     submit: '출금하기',
     confirmTitle: '출금할까요?',
-    confirmText: (amount: string, fee: string, net: string) => `${amount}을 출금합니다. 수수료 ${fee}를 빼고 ${net}이 등록된 계좌로 입금됩니다.`,
+    confirmText: (amount: string, fee: string, net: string) => `${amount}을 출금합니다. 수수료 ${fee}을 빼고 ${net}이 등록된 계좌로 입금됩니다.`,
     requested: (amount: string, status: string) => `${amount} 출금을 신청했습니다 (${status}).`,
     history: '출금 내역',
     historyEmpty: '아직 출금 내역이 없습니다.',
@@ -626,7 +625,7 @@ const ko = {
     setUnits: (label: string) => `지금까지 ${label} 수`,
     setUnitsButton: '반영',
     progressOk: (units: number, label: string) =>
-      `진행을 ${units.toLocaleString('ko-KR')} ${label}로 보고했습니다.`,
+      `진행 상황을 보고했습니다: ${units.toLocaleString('ko-KR')} ${label}.`,
     errUnits: (max: number) => `0 이상 ${max.toLocaleString('ko-KR')} 이하의 정수를 입력해 주세요.`,
     blockedWords: '금칙어',
     blockedWordsHint:
@@ -922,8 +921,6 @@ const en: Dict = {
     backAmount: 'Amount (KRW)',
     backing: 'Backing…',
     backed: (amount: string) => `You backed it with ${amount}. It is held until the outcome.`,
-    keepNote: (keep: string) =>
-      `If it fails, you get your pledge back minus the streamer's ${keep} share.`,
     myBalance: (available: string, points: string) =>
       `Your balance ${available} · points ${points}`,
     proposeTitle: 'Propose a mission',
