@@ -7,7 +7,7 @@ import { DICTS } from '../../web/src/i18n.ts';
 import { groupByMission } from '../../web/src/my-missions.ts';
 import { queueAction, type KeyLike } from '../../web/src/studio-keys.ts';
 import type { MyPledge, PointsEntry, WalletEntry } from '../../web/src/types.ts';
-import { entryWords, pointsWords } from '../../web/src/wallet-history.ts';
+import { appendOlder, entryWords, mergeNewest, pointsWords } from '../../web/src/wallet-history.ts';
 
 const { ko, en } = DICTS;
 
@@ -198,6 +198,26 @@ describe('entryWords: the wallet history in plain words', () => {
     expect(
       pointsWords({ ...e, kind: 'daily', amount: 100, missionTitle: undefined }, en),
     ).toMatchObject({ label: 'Daily points', amount: '+100P', title: null });
+  });
+});
+
+describe('mergeNewest and appendOlder: both histories, a page at a time', () => {
+  const rows = (...ids: string[]) => ids.map((id) => ({ id }));
+
+  it('takes the first page as it is, and starts over from it', () => {
+    expect(mergeNewest([], rows('c', 'b'))).toEqual({ items: rows('c', 'b'), restart: true });
+  });
+
+  it('puts only the new rows of the newest page in front', () => {
+    expect(mergeNewest(rows('c', 'b', 'a'), rows('e', 'd', 'c'))).toEqual({ items: rows('e', 'd', 'c', 'b', 'a'), restart: false });
+  });
+
+  it('starts over when every row of the newest page is new (rows may be missing between)', () => {
+    expect(mergeNewest(rows('b', 'a'), rows('z', 'y'))).toEqual({ items: rows('z', 'y'), restart: true });
+  });
+
+  it('appends an older page behind, without rows already loaded', () => {
+    expect(appendOlder(rows('d', 'c'), rows('c', 'b', 'a'))).toEqual(rows('d', 'c', 'b', 'a'));
   });
 });
 

@@ -1,5 +1,7 @@
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
-import { getSession, subscribeSession, type Session } from './api.ts';
+import { api, getSession, subscribeSession, type Session } from './api.ts';
+import type { Page } from './types.ts';
+import { appendOlder, mergeNewest } from './wallet-history.ts';
 
 export function useSession(): Session {
   return useSyncExternalStore(subscribeSession, getSession);
@@ -107,4 +109,30 @@ export function useTitle(title: string | null): void {
   useEffect(() => {
     if (title) document.title = `${title} · MissionLink`;
   }, [title]);
+}
+
+/**
+ * A newest-first history read a page at a time from `path` (an API list with
+ * `limit` and `cursor`): `refresh` merges the newest page in front
+ * (mergeNewest), `loadMore` appends the next older one. `items` is null until
+ * the first refresh.
+ */
+export function useHistoryPages<T extends { id: string }>(path: string, limit = 20) {
+  const [items, setItems] = useState<T[] | null>(null);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const itemsRef = useRef<T[] | null>(null);
+  itemsRef.current = items;
+  const refresh = useCallback(async () => {
+    const page = await api<Page<T>>('GET', `${path}?limit=${limit}`);
+    const merged = mergeNewest(itemsRef.current ?? [], page.items);
+    setItems(merged.items);
+    if (merged.restart) setCursor(page.nextCursor);
+  }, [path, limit]);
+  const loadMore = useCallback(async () => {
+    if (!cursor) return;
+    const page = await api<Page<T>>('GET', `${path}?limit=${limit}&cursor=${encodeURIComponent(cursor)}`);
+    setItems((old) => appendOlder(old ?? [], page.items));
+    setCursor(page.nextCursor);
+  }, [path, limit, cursor]);
+  return { items, cursor, refresh, loadMore };
 }

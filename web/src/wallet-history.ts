@@ -55,3 +55,22 @@ export function pointsWords(e: PointsEntry, t: Dict): EntryWords {
     notes: [],
   };
 }
+
+/**
+ * The newest page of a newest-first history merged in front of what is
+ * loaded (rows never change). When every row of it is new, rows may be
+ * missing between it and what is loaded: start over from it, cursor and all
+ * (`restart`).
+ */
+export function mergeNewest<T extends { id: string }>(loaded: readonly T[], page: readonly T[]): { items: T[]; restart: boolean } {
+  const seen = new Set(loaded.map((e) => e.id));
+  const fresh = page.filter((e) => !seen.has(e.id));
+  if (loaded.length === 0 || fresh.length === page.length) return { items: [...page], restart: true };
+  return { items: [...fresh, ...loaded], restart: false };
+}
+
+/** An older page appended behind what is loaded, without the rows already there. */
+export function appendOlder<T extends { id: string }>(loaded: readonly T[], page: readonly T[]): T[] {
+  const seen = new Set(loaded.map((e) => e.id));
+  return [...loaded, ...page.filter((e) => !seen.has(e.id))];
+}

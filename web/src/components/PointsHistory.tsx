@@ -1,44 +1,22 @@
 // The caller's channel point movements (grants, daily claims, bets, payouts),
 // newest first, reloaded whenever the points balance moves.
-import { useEffect, useState } from 'react';
-import { api } from '../api.ts';
+import { useEffect } from 'react';
 import { pts } from '../format.ts';
-import { useAction } from '../hooks.ts';
+import { useAction, useHistoryPages } from '../hooks.ts';
 import { useT } from '../i18n.ts';
-import type { Page, PointsEntry } from '../types.ts';
+import type { PointsEntry } from '../types.ts';
 import { pointsWords } from '../wallet-history.ts';
 import { StatementTable } from './Statement.tsx';
 import { ProblemMessage } from './ui.tsx';
 
-const PAGE = 20;
-
 export function PointsHistory({ balance }: { balance: number | undefined }) {
   const t = useT();
-  const [items, setItems] = useState<PointsEntry[] | null>(null);
-  const [cursor, setCursor] = useState<string | null>(null);
+  const { items, cursor, refresh, loadMore } = useHistoryPages<PointsEntry>('/api/v1/wallet/points/transactions');
   const more = useAction();
 
   useEffect(() => {
-    if (balance === undefined) return;
-    let live = true;
-    api<Page<PointsEntry>>('GET', `/api/v1/wallet/points/transactions?limit=${PAGE}`).then(
-      (page) => {
-        if (!live) return;
-        setItems((old) => {
-          if (!old) {
-            setCursor(page.nextCursor);
-            return page.items;
-          }
-          const fresh = page.items.filter((e) => !old.some((o) => o.id === e.id));
-          return [...fresh, ...old];
-        });
-      },
-      () => undefined,
-    );
-    return () => {
-      live = false;
-    };
-  }, [balance]);
+    if (balance !== undefined) refresh().catch(() => undefined);
+  }, [balance, refresh]);
 
   return (
     <section className="card" aria-labelledby="points-history-h">
@@ -62,19 +40,7 @@ export function PointsHistory({ balance }: { balance: number | undefined }) {
           type="button"
           className="button button-secondary"
           disabled={more.busy}
-          onClick={() =>
-            void more.run(async () => {
-              const page = await api<Page<PointsEntry>>(
-                'GET',
-                `/api/v1/wallet/points/transactions?limit=${PAGE}&cursor=${encodeURIComponent(cursor)}`,
-              );
-              setItems((old) => [
-                ...(old ?? []),
-                ...page.items.filter((e) => !(old ?? []).some((o) => o.id === e.id)),
-              ]);
-              setCursor(page.nextCursor);
-            })
-          }
+          onClick={() => void more.run(loadMore)}
         >
           {t.common.loadMore}
         </button>

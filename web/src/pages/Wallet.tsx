@@ -13,9 +13,9 @@ import {
   SuccessMessage,
 } from '../components/ui.tsx';
 import { durationWords, kstDateTime, kstDay, nextKstMidnight, pts, won } from '../format.ts';
-import { useAction, useNow, usePolling, useSession, useTitle } from '../hooks.ts';
+import { useAction, useHistoryPages, useNow, usePolling, useSession, useTitle } from '../hooks.ts';
 import { useLang, useT } from '../i18n.ts';
-import type { Page, Wallet, WalletEntry } from '../types.ts';
+import type { Wallet, WalletEntry } from '../types.ts';
 import { entryWords } from '../wallet-history.ts';
 
 const PRESETS = [10_000, 30_000, 50_000, 100_000];
@@ -51,9 +51,7 @@ export function WalletPage() {
   const lang = useLang();
   useTitle(t.wallet.title);
   const { wallet, refresh: refreshWallet } = useWallet();
-  const [entries, setEntries] = useState<WalletEntry[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [historyLoaded, setHistoryLoaded] = useState(false);
+  const history = useHistoryPages<WalletEntry>('/api/v1/wallet/transactions');
   const [amount, setAmount] = useState('10000');
   const [amountError, setAmountError] = useState<string | null>(null);
   const charge = useAction();
@@ -119,47 +117,15 @@ export function WalletPage() {
     }
   };
 
-  // The newest page, merged in front of what is loaded (entries never change).
-  // If the whole page is new, more may be missing between: start over from it.
-  const entriesRef = useRef<WalletEntry[]>([]);
-  entriesRef.current = entries;
-  const refreshHistory = useCallback(async () => {
-    const page = await api<Page<WalletEntry>>('GET', '/api/v1/wallet/transactions?limit=20');
-    const old = entriesRef.current;
-    const seen = new Set(old.map((e) => e.id));
-    const fresh = page.items.filter((e) => !seen.has(e.id));
-    if (old.length === 0 || fresh.length === page.items.length) {
-      setEntries(page.items);
-      setCursor(page.nextCursor);
-    } else {
-      setEntries([...fresh, ...old]);
-    }
-    setHistoryLoaded(true);
-  }, []);
-
   // Reload the history whenever the balance moves (a charge, or a settlement).
   usePolling(async () => {
     if (!wallet) return;
     const key = `${wallet.available}/${wallet.held}`;
     if (key !== lastBalance.current) {
       lastBalance.current = key;
-      await refreshHistory();
+      await history.refresh();
     }
   }, 1000);
-
-  const loadMore = () =>
-    more.run(async () => {
-      if (!cursor) return;
-      const page = await api<Page<WalletEntry>>(
-        'GET',
-        `/api/v1/wallet/transactions?limit=20&cursor=${encodeURIComponent(cursor)}`,
-      );
-      setEntries((old) => {
-        const seen = new Set(old.map((e) => e.id));
-        return [...old, ...page.items.filter((e) => !seen.has(e.id))];
-      });
-      setCursor(page.nextCursor);
-    });
 
   return (
     <>
@@ -347,23 +313,22 @@ export function WalletPage() {
         <StatementTable
           className="history"
           rows={
-            historyLoaded
-              ? entries.map((e) => ({
-                  id: e.id,
-                  createdAt: e.createdAt,
-                  words: entryWords(e, t),
-                  balance: won(e.balanceAfter),
-                  attrs: { 'data-entry-kind': e.kind },
-                }))
-              : null
+            history.items &&
+            history.items.map((e) => ({
+              id: e.id,
+              createdAt: e.createdAt,
+              words: entryWords(e, t),
+              balance: won(e.balanceAfter),
+              attrs: { 'data-entry-kind': e.kind },
+            }))
           }
         />
         <ProblemMessage error={more.error} />
-        {cursor && (
+        {history.cursor && (
           <button
             type="button"
             className="button button-secondary"
-            onClick={() => void loadMore()}
+            onClick={() => void more.run(history.loadMore)}
             disabled={more.busy}
           >
             {t.common.loadMore}
