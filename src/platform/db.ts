@@ -30,12 +30,12 @@ export function openPool(opts: PoolOptions, onError?: (err: Error) => void): pg.
   pool.on('error', (err) => onError?.(err));
   // Connections open, counted until each has closed (see closePool).
   let open = 0;
+  const drained: (() => void)[] = [];
   pool.on('connect', () => open++);
   pool.on('remove', () => {
     open--;
     if (open === 0) for (const resolve of drained.splice(0)) resolve();
   });
-  const drained: (() => void)[] = [];
   closing.set(pool, () => (open === 0 ? Promise.resolve() : new Promise<void>((resolve) => drained.push(resolve))));
   return pool;
 }
