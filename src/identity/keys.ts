@@ -61,13 +61,16 @@ export class KeyRing {
 
   /** Signs a token for `sub` with the given audience and lifetime. */
   async sign(sub: string, audience: string, ttlSeconds: number, claims: JWTPayload = {}): Promise<string> {
+    // One reading of the clock for both: jose reads it again for a relative
+    // expiry, and a second ticking in between made a token verify() refuses.
+    const issuedAt = Math.floor(Date.now() / 1000);
     return new SignJWT(claims)
       .setProtectedHeader({ alg: 'EdDSA', kid: this.signer.kid, typ: 'JWT' })
       .setIssuer(ISSUER)
       .setAudience(audience)
       .setSubject(sub)
-      .setIssuedAt()
-      .setExpirationTime(`${ttlSeconds}s`)
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(issuedAt + ttlSeconds)
       .setJti(crypto.randomUUID())
       .sign(this.signer.key);
   }

@@ -63,6 +63,32 @@ describe('access tokens', () => {
     expect(new Set(tokens.map((tk) => decodeJwt(tk).jti)).size).toBe(3);
   });
 
+  it('live exactly their lifetime even when a second ticks while one is signed', async () => {
+    // Each reading of the clock lands one second later, so a signer that
+    // read it once for iat and again for exp would make a 901 s token,
+    // which verify refuses: a freshly signed-in user turned away at random.
+    const RealDate = Date;
+    let ms = RealDate.now();
+    class TickingDate extends RealDate {
+      constructor(...args: [] | [number]) {
+        if (args.length === 0) super((ms += 1000));
+        else super(args[0]);
+      }
+      static override now(): number {
+        return (ms += 1000);
+      }
+    }
+    globalThis.Date = TickingDate as DateConstructor;
+    try {
+      const token = await ringA.sign(user.id, API_AUDIENCE, ACCESS_TOKEN_TTL_SECONDS);
+      const claims = decodeJwt(token);
+      expect(claims.exp! - claims.iat!).toBe(ACCESS_TOKEN_TTL_SECONDS);
+      await expect(ringA.verify(token, API_AUDIENCE)).resolves.toMatchObject({ sub: user.id });
+    } finally {
+      globalThis.Date = RealDate;
+    }
+  });
+
   it('verify against the published JWKS alone (what another service would do)', async () => {
     const { payload } = await jwtVerify(accessToken, createLocalJWKSet(await jwks()), { issuer: ISSUER, audience: API_AUDIENCE });
     expect(payload.sub).toBe(user.id);
