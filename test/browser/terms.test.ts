@@ -353,6 +353,23 @@ describeWithBrowser(
       await check(studio, 'studio-moderation');
       await blocks.getByRole('button', { name: '차단 해제' }).click();
       await blocks.getByText('차단한 사용자가 없습니다.').waitFor();
+
+      // Blocked again without any id: picked by name among the recent proposers,
+      // who leave the choice while blocked.
+      const picker = blocks.getByTestId('block-proposer');
+      await picker
+        .getByRole('combobox', { name: '최근 제안자' })
+        .selectOption({ label: 'Blockee Jung' });
+      await picker.getByRole('button', { name: '차단' }).click();
+      await blocks.getByText(blockee.id).waitFor();
+      expect(await blocks.getByRole('option', { name: 'Blockee Jung' }).count()).toBe(0);
+      expect(
+        (await api.call('GET', `/api/v1/channels/${HANDLE}/blocks`, streamer)).body.items.map(
+          (b: { userId: string }) => b.userId,
+        ),
+      ).toEqual([blockee.id]);
+      await blocks.getByRole('button', { name: '차단 해제' }).click();
+      await blocks.getByText('차단한 사용자가 없습니다.').waitFor();
       expect(
         (await api.call('POST', `/api/v1/missions/${plainId}/pledges`, blockee, { amount: 1000 }))
           .status,

@@ -1,12 +1,14 @@
 // The helpers behind the studio queue, "My missions" and the wallet history:
 // keys on a queue card (web/src/studio-keys.ts), pledges grouped per mission
-// (web/src/my-missions.ts), and the words of each history row
+// (web/src/my-missions.ts), the recent proposers a streamer can block
+// (web/src/blocks.ts), and the words of each history row
 // (web/src/wallet-history.ts) in Korean and English — never "0원".
 import { describe, expect, it } from 'vitest';
+import { recentProposers } from '../../web/src/blocks.ts';
 import { DICTS } from '../../web/src/i18n.ts';
 import { groupByMission } from '../../web/src/my-missions.ts';
 import { queueAction, type KeyLike } from '../../web/src/studio-keys.ts';
-import type { MyPledge, PointsEntry, WalletEntry } from '../../web/src/types.ts';
+import type { Block, Mission, MyPledge, PointsEntry, WalletEntry } from '../../web/src/types.ts';
 import { appendOlder, entryWords, mergeNewest, pointsWords } from '../../web/src/wallet-history.ts';
 
 const { ko, en } = DICTS;
@@ -209,11 +211,17 @@ describe('mergeNewest and appendOlder: both histories, a page at a time', () => 
   });
 
   it('puts only the new rows of the newest page in front', () => {
-    expect(mergeNewest(rows('c', 'b', 'a'), rows('e', 'd', 'c'))).toEqual({ items: rows('e', 'd', 'c', 'b', 'a'), restart: false });
+    expect(mergeNewest(rows('c', 'b', 'a'), rows('e', 'd', 'c'))).toEqual({
+      items: rows('e', 'd', 'c', 'b', 'a'),
+      restart: false,
+    });
   });
 
   it('starts over when every row of the newest page is new (rows may be missing between)', () => {
-    expect(mergeNewest(rows('b', 'a'), rows('z', 'y'))).toEqual({ items: rows('z', 'y'), restart: true });
+    expect(mergeNewest(rows('b', 'a'), rows('z', 'y'))).toEqual({
+      items: rows('z', 'y'),
+      restart: true,
+    });
   });
 
   it('appends an older page behind, without rows already loaded', () => {
@@ -232,5 +240,30 @@ describe('the new words exist in both languages', () => {
     expect(en.studio.accepted('Ramen')).toMatch(/^You accepted “Ramen”/);
     expect(ko.me.pledgeCount(3)).toBe('후원 3회');
     expect(en.me.pledgeCount(1)).toBe('1 pledge');
+  });
+});
+
+describe('recent proposers to block', () => {
+  const mission = (createdBy: string, proposerName: string | null) =>
+    ({ createdBy, proposerName }) as Mission;
+  const block = (userId: string) => ({ userId }) as Block;
+
+  it('names each proposer once, newest first, leaving out the blocked and the nameless', () => {
+    const missions = [
+      mission('u2', 'Bo'),
+      mission('u1', 'Ara'),
+      mission('u2', 'Bo'),
+      mission('u3', 'Cy'),
+      mission('u4', null),
+    ];
+    expect(recentProposers(missions, [block('u3')])).toEqual([
+      { userId: 'u2', name: 'Bo' },
+      { userId: 'u1', name: 'Ara' },
+    ]);
+  });
+
+  it('is empty for a channel without proposals, or when all its proposers are blocked', () => {
+    expect(recentProposers([], [])).toEqual([]);
+    expect(recentProposers([mission('u1', 'Ara')], [block('u1')])).toEqual([]);
   });
 });

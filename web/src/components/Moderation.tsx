@@ -2,6 +2,7 @@
 // progress, the channel's blocked words and its block list.
 import { useCallback, useEffect, useId, useState } from 'react';
 import { api } from '../api.ts';
+import { recentProposers, type Proposer } from '../blocks.ts';
 import { dateTime } from '../format.ts';
 import { useAction } from '../hooks.ts';
 import { useLang, useT } from '../i18n.ts';
@@ -157,12 +158,14 @@ export function BlockedWordsField({
   );
 }
 
-/** Users the channel blocked, by name: block by id, list, unblock. */
+/** Users the channel blocked, by name: block a recent proposer or an id, list, unblock. */
 export function BlockList({ handle, version }: { handle: string; version: number }) {
   const t = useT();
   const lang = useLang();
   const headingId = useId();
   const [blocks, setBlocks] = useState<Block[] | null>(null);
+  const [proposers, setProposers] = useState<Proposer[]>([]);
+  const [chosen, setChosen] = useState('');
   const [userId, setUserId] = useState('');
   const [error, setError] = useState<string | null>(null);
   const action = useAction();
@@ -176,8 +179,17 @@ export function BlockList({ handle, version }: { handle: string; version: number
       cursor = page.nextCursor;
       if (!cursor) break;
     }
+    const newest = await api<Page<Mission>>('GET', `/api/v1/channels/${handle}/missions?limit=100`);
     setBlocks(all);
+    setProposers(recentProposers(newest.items, all));
   }, [handle]);
+  const block = (id: string, done: () => void) =>
+    action.run(async () => {
+      await api('POST', `/api/v1/channels/${handle}/blocks`, { body: { userId: id } });
+      done();
+      await load();
+      return t.terms.blocked;
+    });
   useEffect(() => {
     void load().catch(() => undefined);
   }, [load, version]);
@@ -214,6 +226,42 @@ export function BlockList({ handle, version }: { handle: string; version: number
           ))}
         </ul>
       )}
+      {proposers.length > 0 && (
+        <form
+          data-testid="block-proposer"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (chosen) void block(chosen, () => setChosen(''));
+          }}
+        >
+          <div className="inline-form">
+            <Field label={t.terms.blockRecentProposer} hint={t.terms.blockRecentProposerHint}>
+              {({ id, describedBy }) => (
+                <select
+                  id={id}
+                  value={chosen}
+                  aria-describedby={describedBy}
+                  onChange={(e) => setChosen(e.target.value)}
+                >
+                  <option value="">{t.terms.chooseProposer}</option>
+                  {proposers.map((p) => (
+                    <option key={p.userId} value={p.userId}>
+                      {p.name}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+            <button
+              type="submit"
+              className="button button-secondary"
+              disabled={action.busy || !chosen}
+            >
+              {t.terms.block}
+            </button>
+          </div>
+        </form>
+      )}
       <form
         noValidate
         onSubmit={(e) => {
@@ -224,12 +272,7 @@ export function BlockList({ handle, version }: { handle: string; version: number
             return;
           }
           setError(null);
-          void action.run(async () => {
-            await api('POST', `/api/v1/channels/${handle}/blocks`, { body: { userId: id } });
-            setUserId('');
-            await load();
-            return t.terms.blocked;
-          });
+          void block(id, () => setUserId(''));
         }}
       >
         <div className="inline-form">
