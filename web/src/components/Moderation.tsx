@@ -170,16 +170,23 @@ export function BlockList({ handle, version }: { handle: string; version: number
   const [error, setError] = useState<string | null>(null);
   const action = useAction();
   const load = useCallback(async () => {
-    const all: Block[] = [];
-    let cursor: string | null = null;
-    for (let i = 0; i < 5; i++) {
-      const q: string = `/api/v1/channels/${handle}/blocks?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-      const page: Page<Block> = await api<Page<Block>>('GET', q);
-      all.push(...page.items);
-      cursor = page.nextCursor;
-      if (!cursor) break;
-    }
-    const newest = await api<Page<Mission>>('GET', `/api/v1/channels/${handle}/missions?limit=100`);
+    // The block list and the newest missions (whose proposers the picker offers), read side by side.
+    const blocksOfChannel = async () => {
+      const all: Block[] = [];
+      let cursor: string | null = null;
+      for (let i = 0; i < 5; i++) {
+        const q: string = `/api/v1/channels/${handle}/blocks?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+        const page: Page<Block> = await api<Page<Block>>('GET', q);
+        all.push(...page.items);
+        cursor = page.nextCursor;
+        if (!cursor) break;
+      }
+      return all;
+    };
+    const [all, newest] = await Promise.all([
+      blocksOfChannel(),
+      api<Page<Mission>>('GET', `/api/v1/channels/${handle}/missions?limit=100`),
+    ]);
     setBlocks(all);
     setProposers(recentProposers(newest.items, all));
   }, [handle]);
